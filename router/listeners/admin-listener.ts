@@ -1,0 +1,33 @@
+// The admin listener (port 8002): liveness and readiness for orchestrators, never on client ports.
+import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import type { InFlightLimit } from '../admission/in-flight-limit.js';
+import type { ModelRouter } from '../routing/model-router.js';
+
+export interface AdminListenerOptions {
+  readonly router: ModelRouter;
+  readonly admission: InFlightLimit;
+  readonly logger: FastifyBaseLogger;
+}
+
+const READINESS_DEADLINE_MS = 3_000;
+
+export function buildAdminListener(options: AdminListenerOptions): FastifyInstance {
+  const app = Fastify({ loggerInstance: options.logger, forceCloseConnections: true, disableRequestLogging: true });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (req, reply) => {
+    if (options.admission.draining) return reply.code(503).send({ ready: false, draining: true, models: {} });
+    const controller = new AbortController();
+    reply.raw.once('close', () => controller.abort());
+    const readiness = await options.router.readiness({
+      requestId: req.id,
+      deadline: Date.now() + READINESS_DEADLINE_MS,
+      signal: controller.signal,
+    });
+    return reply.code(readiness.ready ? 200 : 503).send({ ...readiness, inFlight: options.admission.current });
+  });
+
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no API at ${req.method} ${req.url.split('?')[0]}` }));
+  return app;
+}

@@ -1,0 +1,58 @@
+// The client HTTP listener (port 8000): one fastify instance serving the KServe V2 REST protocol
+// (and, later, OpenAI). Owns request ids, body limits and the mapping of every error to the wire.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import { httpRequestError } from './http-error.js';
+import { kserveRestRoutes, type KserveRestOptions } from './kserve/kserve-rest-routes.js';
+import { v2Error } from './kserve/v2-error.js';
+import { SwitchyardError } from '../core/errors.js';
+
+export interface ClientHttpListenerOptions extends KserveRestOptions {
+  readonly maxBodyBytes: number;
+  readonly logger: FastifyBaseLogger;
+}
+
+// A client-supplied request id is kept only if it is short and printable (it is echoed and logged).
+const REQUEST_ID = /^[\w.:/+=@-]{1,128}$/;
+
+export function buildClientHttpListener(options: ClientHttpListenerOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.maxBodyBytes,
+    // Idle keep-alive sockets left by aborted streaming clients would otherwise hold close() for ~70 s;
+    // graceful drain happens before close() (see app.ts), so forcing here loses no request.
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    disableRequestLogging: true,
+  });
+
+  // Bodies are parsed by the protocol code (it needs raw bytes for the binary tensor extension and
+  // wants its own error messages), so every content type arrives as a Buffer.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const error = httpRequestError(err, options.maxBodyBytes);
+    if (error.httpStatus >= 500) req.log.error({ err: error, cause: error.cause, code: error.code }, error.message);
+    else req.log.debug({ code: error.code }, error.message);
+    const mapped = v2Error(error);
+    return reply.code(mapped.status).headers(mapped.headers).type('application/json').send(mapped.body);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const mapped = v2Error(new SwitchyardError('SWY_ERR_ROUTE_NOT_FOUND', `no API at ${req.method} ${req.url.split('?')[0]}`));
+    return reply.code(mapped.status).type('application/json').send(mapped.body);
+  });
+
+  kserveRestRoutes(app, options);
+  return app;
+}

@@ -1,0 +1,122 @@
+// The KServe V2 REST listener protocol: health, server and model metadata, readiness, config,
+// statistics and inference under /v2, answered from the fleet through the model router.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { InFlightLimit } from '../../admission/in-flight-limit.js';
+import type { CallContext } from '../../core/call-context.js';
+import { SwitchyardError } from '../../core/errors.js';
+import type { ModelRouter } from '../../routing/model-router.js';
+import { decodeRestInfer } from './rest-infer-request.js';
+import { encodeRestInferResponse } from './rest-infer-response.js';
+import { configToJson, statisticsToJson } from './triton-json.js';
+
+export interface KserveRestOptions {
+  readonly router: ModelRouter;
+  readonly admission: InFlightLimit;
+  readonly serverName: string;
+  readonly serverVersion: string;
+  readonly maxTensorElements: number;
+}
+
+interface ModelParams {
+  model: string;
+  version?: string;
+}
+
+/** Metadata and readiness probes get a short deadline: they must never hang a load balancer. */
+const CONTROL_DEADLINE_MS = 5_000;
+
+export const SERVER_EXTENSIONS = ['binary_tensor_data', 'model_configuration', 'statistics', 'parameters'];
+
+export function kserveRestRoutes(app: FastifyInstance, options: KserveRestOptions): void {
+  const { router, admission } = options;
+
+  const serverMetadata = async () => ({
+    name: options.serverName,
+    version: options.serverVersion,
+    extensions: SERVER_EXTENSIONS,
+  });
+  app.get('/v2', serverMetadata);
+  app.get('/v2/', serverMetadata);
+
+  app.get('/v2/health/live', async (_req, reply) => reply.code(200).send());
+  app.get('/v2/health/ready', async (req, reply) => {
+    const { ready } = await router.readiness(controlContext(req, reply));
+    // Triton answers not-ready with 400 and an empty body; clients only read the status.
+    return reply.code(ready ? 200 : 400).send();
+  });
+
+  const withVersion = (path: string) => [`/v2/models/:model${path}`, `/v2/models/:model/versions/:version${path}`];
+
+  for (const path of withVersion('')) {
+    app.get<{ Params: ModelParams }>(path, async (req, reply) => {
+      const { model, version } = target(req.params);
+      return router.modelMetadata(model, version, controlContext(req, reply));
+    });
+  }
+
+  for (const path of withVersion('/ready')) {
+    app.get<{ Params: ModelParams }>(path, async (req, reply) => {
+      const { model, version } = target(req.params);
+      router.route(model); // unknown model → 404, not "not ready"
+      const ready = await router.modelReady(model, version, controlContext(req, reply));
+      if (ready) return reply.code(200).send();
+      throw new SwitchyardError('SWY_ERR_ROUTE_MODEL_NOT_READY', `model '${model}'${version ? ` version ${version}` : ''} is not ready`);
+    });
+  }
+
+  for (const path of withVersion('/config')) {
+    app.get<{ Params: ModelParams }>(path, async (req, reply) => {
+      const { model, version } = target(req.params);
+      const { config } = await router.modelConfig(model, version, controlContext(req, reply));
+      return configToJson(config);
+    });
+  }
+
+  for (const path of withVersion('/stats')) {
+    app.get<{ Params: ModelParams }>(path, async (req, reply) => {
+      const { model, version } = target(req.params);
+      return statisticsToJson(await router.modelStatistics(model, version, controlContext(req, reply)));
+    });
+  }
+
+  for (const path of withVersion('/infer')) {
+    app.post<{ Params: ModelParams; Body: Buffer }>(path, async (req, reply) => {
+      const { model, version } = target(req.params);
+      router.route(model); // unknown model → 404 before any body work
+      const release = admission.acquire();
+      try {
+        const headerLength = req.headers['inference-header-content-length'];
+        const decoded = decodeRestInfer(req.body, Array.isArray(headerLength) ? headerLength[0] : headerLength, { model, version }, options);
+        const response = await router.infer(decoded.request, requestContext(req, reply, Number.MAX_SAFE_INTEGER));
+        const encoded = encodeRestInferResponse(response, decoded.binaryOutput);
+        if (encoded.headerLength !== undefined) {
+          reply.header('inference-header-content-length', String(encoded.headerLength));
+          reply.type('application/octet-stream');
+        } else {
+          reply.type('application/json');
+        }
+        return reply.send(encoded.body);
+      } finally {
+        release();
+      }
+    });
+  }
+}
+
+function target(params: ModelParams): { model: string; version: string } {
+  return { model: params.model, version: params.version ?? '' };
+}
+
+function controlContext(req: FastifyRequest, reply: FastifyReply): CallContext {
+  return requestContext(req, reply, Date.now() + CONTROL_DEADLINE_MS);
+}
+
+/** The call context of one HTTP request: cancelled when the client's connection closes early. */
+function requestContext(req: FastifyRequest, reply: FastifyReply, deadline: number): CallContext {
+  const controller = new AbortController();
+  // `request.raw` 'close' fires once the body is read; only the response side tells a client that left.
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return { requestId: req.id, deadline, signal: controller.signal };
+}
