@@ -41,8 +41,10 @@ export function kserveRestRoutes(app: FastifyInstance, options: KserveRestOption
   app.get('/v2/health/live', async (_req, reply) => reply.code(200).send());
   app.get('/v2/health/ready', async (req, reply) => {
     const { ready } = await router.readiness(controlContext(req, reply));
-    // Triton answers not-ready with 400 and an empty body; clients only read the status.
-    return reply.code(ready ? 200 : 400).send();
+    // Clients read only the status (Triton's own clients test for 200). Not ready is 503, the
+    // canonical UNAVAILABLE, like model readiness below, rather than Triton's 400: a probe or load
+    // balancer should see "try later", not "you sent a bad request".
+    return reply.code(ready ? 200 : 503).send();
   });
 
   const withVersion = (path: string) => [`/v2/models/:model${path}`, `/v2/models/:model/versions/:version${path}`];

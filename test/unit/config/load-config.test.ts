@@ -111,3 +111,10 @@ test('${ENV} and ${ENV:-default} are interpolated; an unset variable without def
   );
   assert.deepEqual(config.clusters.gpu?.endpoints, ['triton:8001']);
 });
+
+test('switchyard.example.yaml is a valid config', () => {
+  const text = readFileSync(new URL('../../../switchyard.example.yaml', import.meta.url), 'utf8');
+  const config = parseConfigText(text, 'switchyard.example.yaml', {});
+  assert.deepEqual(config.clusters['triton-a10']?.endpoints, ['10.0.1.5:8001']);
+  assert.equal(config.models.resnet50?.split[1]?.upstreamVersion, '2');
+});

@@ -1,0 +1,210 @@
+// The served `tiny-llm` model: the Triton vLLM backend's tensor contract (decoupled,
+// max_batch_size 0), deterministic text from TinyLlmGeneration, prefill + per-token latency, at
+// most `instances * maxSequences` sequences at once (FIFO beyond), generation stopped at once
+// when the client cancels. Backend errors carry the vLLM backend's "Error generating stream: "
+// prefix and code INTERNAL, as that backend reports them.
+import { status } from '@grpc/grpc-js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jsonToRaw, joinBytesElements, splitBytesElements, type RawTensor } from '../../../../router/adapters/kserve-tensor/index.js';
+import type { LlmFinalResponse } from '../../cli-options.js';
+import type { CostModel } from '../../cost-model.js';
+import { inferResponse } from '../../infer-response.js';
+import { InstanceScheduler } from '../../instance-scheduler.js';
+import type { ModelSpec } from '../../model-spec.js';
+import { ModelStats } from '../../model-statistics.js';
+import { RuntimeError } from '../../runtime-error.js';
+import type { InferCall, ServedModel, ValidatedRequest } from '../../served-model.js';
+import { parametersAsJson, parseSamplingParameters, type SamplingParameters } from './sampling-parameters.js';
+import { TinyLlmGeneration, type FinishReason } from './tiny-llm-generator.js';
+import { countTokens } from './tiny-llm-tokenizer.js';
+
+/** Prompt plus generated tokens may not exceed this (vLLM's max_model_len). */
+export const MAX_MODEL_LEN = 4096;
+
+export interface TinyLlmModelOptions {
+  instances: number;
+  maxSequences: number;
+  finalResponse: LlmFinalResponse;
+  cost: CostModel;
+}
+
+interface LlmRequest {
+  prompt: string;
+  promptTokens: number;
+  stream: boolean;
+  prependInput: boolean;
+  sampling: SamplingParameters;
+  returnFinishReason: boolean;
+  returnNumInputTokens: boolean;
+  returnNumOutputTokens: boolean;
+}
+
+function backendError(message: string): RuntimeError {
+  return new RuntimeError(status.INTERNAL, `Error generating stream: ${message}`, 'backend', 'BACKEND');
+}
+
+function text(tensor: RawTensor | undefined): string | undefined {
+  if (tensor === undefined) return undefined;
+  const first = splitBytesElements(tensor.name, tensor.raw)[0];
+  return first === undefined ? undefined : first.toString('utf8');
+}
+
+function flag(tensor: RawTensor | undefined): boolean | undefined {
+  return tensor === undefined || tensor.raw.length === 0 ? undefined : tensor.raw[0] !== 0;
+}
+
+/** The vLLM backend's reading of the inputs (src/utils/request.py), errors included. */
+function readRequest(request: ValidatedRequest): LlmRequest {
+  const inputs = request.inputs;
+  const prompt = text(inputs.get('text_input')) ?? '';
+  const stream = flag(inputs.get('stream')) ?? false;
+  const exclude = flag(inputs.get('exclude_input_in_output'));
+  const prependInput = exclude !== undefined ? !exclude : !stream;
+  if (prependInput && stream) throw backendError('When streaming, `exclude_input_in_output` = False is not allowed.');
+  const paramsJson = text(inputs.get('sampling_parameters')) ?? parametersAsJson(request.parameters);
+  let sampling: SamplingParameters;
+  try {
+    sampling = parseSamplingParameters(paramsJson);
+  } catch (err) {
+    throw backendError((err as Error).message);
+  }
+  const promptTokens = countTokens(prompt);
+  if (promptTokens === 0) throw backendError('The decoder prompt cannot be empty');
+  if (promptTokens >= MAX_MODEL_LEN) {
+    throw backendError(`The decoder prompt (length ${promptTokens}) is longer than the maximum model length of ${MAX_MODEL_LEN}.`);
+  }
+  return {
+    prompt,
+    promptTokens,
+    stream,
+    prependInput,
+    sampling,
+    returnFinishReason: flag(inputs.get('return_finish_reason')) ?? false,
+    returnNumInputTokens: flag(inputs.get('return_num_input_tokens')) ?? false,
+    returnNumOutputTokens: flag(inputs.get('return_num_output_tokens')) ?? false,
+  };
+}
+
+const bytesTensor = (name: string, value: string): RawTensor => ({
+  name, datatype: 'BYTES', shape: [1], raw: joinBytesElements([Buffer.from(value, 'utf8')]),
+});
+
+const uint32Tensor = (name: string, value: number): RawTensor => ({
+  name, datatype: 'UINT32', shape: [1], raw: jsonToRaw(name, 'UINT32', [1], [value]),
+});
+
+export class TinyLlmModel implements ServedModel {
+  readonly spec: ModelSpec;
+  readonly stats = new ModelStats('tiny-llm');
+  readonly #scheduler: InstanceScheduler;
+  readonly #options: TinyLlmModelOptions;
+
+  constructor(options: TinyLlmModelOptions) {
+    this.#options = options;
+    this.spec = {
+      name: 'tiny-llm',
+      backend: 'vllm',
+      maxBatchSize: 0,
+      inputs: [
+        { name: 'text_input', datatype: 'BYTES', dims: [1] },
+        { name: 'stream', datatype: 'BOOL', dims: [1], optional: true },
+        { name: 'sampling_parameters', datatype: 'BYTES', dims: [1], optional: true },
+        { name: 'exclude_input_in_output', datatype: 'BOOL', dims: [1], optional: true },
+        { name: 'return_finish_reason', datatype: 'BOOL', dims: [1], optional: true },
+        { name: 'return_num_input_tokens', datatype: 'BOOL', dims: [1], optional: true },
+        { name: 'return_num_output_tokens', datatype: 'BOOL', dims: [1], optional: true },
+      ],
+      outputs: [
+        { name: 'text_output', datatype: 'BYTES', dims: [-1] },
+        { name: 'finish_reason', datatype: 'BYTES', dims: [-1] },
+        { name: 'num_input_tokens', datatype: 'UINT32', dims: [1] },
+        { name: 'num_output_tokens', datatype: 'UINT32', dims: [-1] },
+      ],
+      decoupled: true,
+      dynamicBatching: false,
+      instanceCount: options.instances,
+      instanceKind: 'KIND_MODEL',
+      parameters: { max_num_seqs: String(options.maxSequences), max_model_len: String(MAX_MODEL_LEN) },
+    };
+    this.#scheduler = new InstanceScheduler({
+      instances: options.instances * options.maxSequences,
+      maxMergedBatch: 0,
+      onExecution: (batchSize, computeNs) => this.stats.executed(batchSize, computeNs),
+    });
+    this.stats.pendingGauge = () => this.#scheduler.pending;
+  }
+
+  async execute(call: InferCall): Promise<void> {
+    const llm = readRequest(call.request);
+    const { signal } = call;
+    const cost = this.#options.cost;
+    const lease = await this.#scheduler.acquire(1, signal);
+    const computeStart = process.hrtime.bigint();
+    let index = 0;
+    let stepStart = computeStart;
+    let outputNs = 0n;
+    try {
+      await sleep(cost.prefillMs(llm.promptTokens), undefined, { signal });
+      const generation = new TinyLlmGeneration(llm.prompt, {
+        maxTokens: Math.min(llm.sampling.maxTokens, MAX_MODEL_LEN - llm.promptTokens),
+        stop: llm.sampling.stop,
+        seed: llm.sampling.seed,
+        ignoreEos: llm.sampling.ignoreEos,
+        includeStopStrInOutput: llm.sampling.includeStopStrInOutput,
+        minTokens: llm.sampling.minTokens,
+      });
+      while (!generation.finished) {
+        await sleep(cost.tokenLatencyMs, undefined, { signal });
+        const step = generation.step();
+        this.stats.tokens++;
+        if (!llm.stream) continue;
+        const inferNs = process.hrtime.bigint() - stepStart;
+        const encodeStart = process.hrtime.bigint();
+        const response = inferResponse(this.spec.name, call.request, this.#outputs(llm, step.delta, step.finishReason, 1));
+        const final = step.finishReason !== null;
+        const emptyFinal = final && this.#options.finalResponse === 'empty';
+        call.send(response, final && !emptyFinal);
+        const encodeNs = process.hrtime.bigint() - encodeStart;
+        outputNs += encodeNs;
+        this.stats.response(index++, 'success', inferNs, encodeNs);
+        if (emptyFinal) {
+          call.sendEmptyFinal();
+          this.stats.response(index++, 'empty_response', 0n, 0n);
+        }
+        stepStart = process.hrtime.bigint();
+      }
+      if (!llm.stream) {
+        const encodeStart = process.hrtime.bigint();
+        const full = (llm.prependInput ? llm.prompt : '') + generation.text;
+        call.send(inferResponse(this.spec.name, call.request, this.#outputs(llm, full, generation.finishReason, generation.tokens)), true);
+        const encodeNs = process.hrtime.bigint() - encodeStart;
+        outputNs += encodeNs;
+        this.stats.response(index++, 'success', encodeStart - computeStart, encodeNs);
+      }
+    } catch (err) {
+      if (signal.aborted) this.stats.response(index, 'cancel', process.hrtime.bigint() - stepStart, 0n);
+      throw err;
+    } finally {
+      lease.release();
+    }
+    const end = process.hrtime.bigint();
+    this.stats.requestSucceeded({
+      batchSize: 1,
+      totalNs: end - call.receivedAt,
+      queueNs: lease.queueNs,
+      computeInputNs: 0n,
+      computeInferNs: end - computeStart - outputNs,
+      computeOutputNs: outputNs,
+    });
+  }
+
+  /** The outputs the vLLM backend returns: text_output always, the rest when asked for. */
+  #outputs(llm: LlmRequest, textOutput: string, finishReason: FinishReason | null, outputTokens: number): RawTensor[] {
+    const outputs = [bytesTensor('text_output', textOutput)];
+    // str(None) for a sequence that has not finished yet, exactly as the backend renders it.
+    if (llm.returnFinishReason) outputs.push(bytesTensor('finish_reason', finishReason ?? 'None'));
+    if (llm.returnNumInputTokens) outputs.push(uint32Tensor('num_input_tokens', llm.promptTokens));
+    if (llm.returnNumOutputTokens) outputs.push(uint32Tensor('num_output_tokens', outputTokens));
+    return outputs;
+  }
+}

@@ -1,0 +1,86 @@
+// Starts the real router process (router/main.ts) on ephemeral ports with a given config and waits
+// for its `ready` log line. Tests talk to it over loopback like any client would.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface RunningRouter {
+  readonly url: string;
+  readonly adminUrl: string;
+  readonly process: ChildProcess;
+  /** Every stdout/stderr line so far (structured logs), for assertions and failure messages. */
+  readonly output: string[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startRouter(config: Record<string, unknown>, options: { timeoutMs?: number } = {}): Promise<RunningRouter> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
+  const path = join(dir, 'config.yaml');
+  const withPorts = {
+    logLevel: 'info',
+    ...config,
+    listeners: { http: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, ...(config.listeners as object | undefined) },
+  };
+  writeFileSync(path, stringify(withPorts));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'router/main.ts', '--config', path], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
+  const lines = createInterface({ input: child.stdout! });
+
+  const ready = await new Promise<{ httpPort: number; adminPort: number }>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`router not ready within ${options.timeoutMs ?? 15_000} ms:\n${output.join('\n')}`));
+    }, options.timeoutMs ?? 15_000);
+    lines.on('line', (line) => {
+      output.push(line);
+      try {
+        const msg = JSON.parse(line) as { event?: string; httpPort: number; adminPort: number };
+        if (msg.event === 'ready') {
+          clearTimeout(timer);
+          resolve(msg);
+        }
+      } catch {
+        // a non-JSON line (e.g. a stack trace) is kept in `output`
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`router exited with ${code} before it was ready:\n${output.join('\n')}`));
+    });
+  });
+
+  return {
+    url: `http://127.0.0.1:${ready.httpPort}`,
+    adminUrl: `http://127.0.0.1:${ready.adminPort}`,
+    process: child,
+    output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** A config with one triton-grpc cluster `dev` and the given models routed to it. */
+export function devConfig(grpcTarget: string, models: Record<string, unknown> = { iris: { split: [{ cluster: 'dev' }] } }, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    clusters: { dev: { backend: 'triton-grpc', endpoints: [grpcTarget] } },
+    models,
+    ...extra,
+  };
+}

@@ -1,0 +1,127 @@
+// The router when upstreams fail, when it is told to stop, and when its config is wrong.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import { spawnDevRuntime } from '../helpers/dev-runtime.js';
+import { devConfig, startRouter } from '../helpers/start-router.js';
+import { postJson, request } from '../helpers/http.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const IRIS = { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }] };
+
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('upstream failures', () => {
+  test('a model whose backend is down → 503 while other models keep working', async () => {
+    const runtime = await spawnDevRuntime();
+    const port = await closedPort();
+    const router = await startRouter({
+      clusters: {
+        dev: { backend: 'triton-grpc', endpoints: [runtime.grpcTarget] },
+        down: { backend: 'triton-grpc', endpoints: [`127.0.0.1:${port}`] },
+      },
+      models: { iris: { split: [{ cluster: 'dev' }] }, 'iris-down': { split: [{ cluster: 'down', upstreamModel: 'iris' }] } },
+    });
+    try {
+      const [down, up] = await Promise.all([
+        postJson(`${router.url}/v2/models/iris-down/infer`, IRIS),
+        postJson(`${router.url}/v2/models/iris/infer`, IRIS),
+      ]);
+      assert.equal(down.status, 503, down.text);
+      assert.match(down.body.error, /unavailable/);
+      assert.equal(up.status, 200);
+
+      assert.equal((await request(`${router.url}/v2/models/iris-down/ready`)).status, 503);
+      assert.equal((await request(`${router.url}/v2/models/iris-down`)).status, 503);
+      assert.equal((await request(`${router.url}/v2/health/ready`)).status, 503);
+      const readyz = await request(`${router.adminUrl}/readyz`);
+      assert.equal(readyz.status, 503);
+      assert.deepEqual(readyz.body.models, { iris: true, 'iris-down': false });
+      assert.equal((await request(`${router.adminUrl}/healthz`)).status, 200);
+    } finally {
+      await router.stop();
+      await runtime.stop();
+    }
+  });
+
+  test('a runtime that crashes mid-run → 503, and the router recovers when it is back', async () => {
+    const runtime = await spawnDevRuntime();
+    const router = await startRouter(devConfig(runtime.grpcTarget));
+    let second: Awaited<ReturnType<typeof spawnDevRuntime>> | undefined;
+    try {
+      assert.equal((await postJson(`${router.url}/v2/models/iris/infer`, IRIS)).status, 200);
+      runtime.process.kill('SIGKILL');
+      await new Promise((resolve) => runtime.process.once('exit', resolve));
+      const res = await postJson(`${router.url}/v2/models/iris/infer`, IRIS);
+      assert.equal(res.status, 503, res.text);
+      assert.equal((await request(`${router.adminUrl}/healthz`)).status, 200);
+
+      const port = Number(runtime.grpcTarget.split(':').pop());
+      second = await spawnDevRuntime([`--grpc-port`, String(port)]);
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        status = (await postJson(`${router.url}/v2/models/iris/infer`, IRIS)).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(status, 200);
+    } finally {
+      await router.stop();
+      await second?.stop();
+      await runtime.stop();
+    }
+  });
+
+  test('the route deadline becomes the upstream deadline → 504', async () => {
+    const runtime = await spawnDevRuntime(['--hang-rate', '1']);
+    const router = await startRouter(devConfig(runtime.grpcTarget, { iris: { split: [{ cluster: 'dev' }], timeoutMs: 300 } }));
+    try {
+      const res = await postJson(`${router.url}/v2/models/iris/infer`, IRIS);
+      assert.equal(res.status, 504, res.text);
+      assert.match(res.body.error, /deadline/);
+    } finally {
+      await router.stop();
+      await runtime.stop();
+    }
+  });
+});
+
+describe('process lifecycle', () => {
+  test('SIGTERM lets an in-flight request finish, then the router exits 0', async () => {
+    const runtime = await spawnDevRuntime(['--latency-a-ms', '600']);
+    const router = await startRouter(devConfig(runtime.grpcTarget));
+    try {
+      const inFlight = postJson(`${router.url}/v2/models/iris/infer`, IRIS);
+      await new Promise((r) => setTimeout(r, 150));
+      const exit = router.stop('SIGTERM');
+      const res = await inFlight;
+      assert.equal(res.status, 200, res.text);
+      assert.equal(await exit, 0);
+    } finally {
+      await router.stop();
+      await runtime.stop();
+    }
+  });
+
+  test('a bad config: the router refuses to start and names the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-bad-'));
+    const path = join(dir, 'bad.yaml');
+    writeFileSync(path, 'clusters: { dev: { backend: triton-grpc, endpoints: ["nohost"] } }\nmodels: { iris: { split: [{ cluster: dev, weight: -1 }] } }\n');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'router/main.ts', '--config', path], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+    assert.equal(run.status, 78, run.stderr);
+    assert.match(run.stderr, /SWY_ERR_CFG_INVALID/);
+    assert.match(run.stderr, /clusters\.dev\.endpoints\[0\]: must be host:port/);
+    assert.match(run.stderr, /models\.iris\.split\[0\]\.weight/);
+  });
+});
