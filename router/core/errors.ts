@@ -62,7 +62,7 @@ export const ERROR_CATALOGUE = {
   SWY_ERR_INPUT_BODY_TOO_LARGE: { canonical: 'RESOURCE_EXHAUSTED', httpStatus: 413, summary: 'The request body exceeds limits.maxBodyBytes.' },
   SWY_ERR_INPUT_TENSOR_TOO_LARGE: { canonical: 'RESOURCE_EXHAUSTED', httpStatus: 413, summary: 'A request carries more tensor elements than limits.maxTensorElements.' },
   SWY_ERR_INPUT_UNSUPPORTED: { canonical: 'UNIMPLEMENTED', summary: 'The request uses a protocol feature Switchyard does not offer (e.g. shared-memory tensors).' },
-  SWY_ERR_ADMIT_OVERLOADED: { canonical: 'RESOURCE_EXHAUSTED', summary: 'The router is at limits.maxInFlight requests; retry after the Retry-After delay.' },
+  SWY_ERR_ADMIT_OVERLOADED: { canonical: 'UNAVAILABLE', summary: 'The router is at limits.maxInFlight requests or draining; retry after the Retry-After delay (per-client rate limits, not load shedding, answer 429).' },
   SWY_ERR_ROUTE_NOT_FOUND: { canonical: 'NOT_FOUND', summary: 'No API at this path and method.' },
   SWY_ERR_ROUTE_MODEL_NOT_FOUND: { canonical: 'NOT_FOUND', summary: 'No route is configured for the requested model.' },
   SWY_ERR_ROUTE_MODEL_NOT_READY: { canonical: 'UNAVAILABLE', summary: 'The model is configured but no endpoint reports it ready.' },

@@ -189,7 +189,8 @@ describe('KServe V2 REST through the router', () => {
   });
 
   test('an oversize body → 413', async () => {
-    const big = irisRequest(new Array(3000).fill([1, 2, 3, 4]));
+    // Few elements, many bytes: the body limit must trip, not the tensor element limit.
+    const big = irisRequest(ROWS, { id: 'x'.repeat(70 * 1024) });
     const res = await postJson(`${url}/v2/models/iris/infer`, big);
     assert.equal(res.status, 413);
     assert.match(res.body.error, /maxBodyBytes/);

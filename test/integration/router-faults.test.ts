@@ -7,11 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { spawnDevRuntime } from '../helpers/dev-runtime.js';
+import { getJson, spawnDevRuntime, waitFor } from '../helpers/dev-runtime.js';
 import { devConfig, startRouter } from '../helpers/start-router.js';
 import { postJson, request } from '../helpers/http.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+interface DevStats {
+  models: Record<string, { inFlight: number }>;
+}
 const IRIS = { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }] };
 
 /** A loopback port nothing listens on (bound, then released). */
@@ -90,6 +93,28 @@ describe('upstream failures', () => {
       const res = await postJson(`${router.url}/v2/models/iris/infer`, IRIS);
       assert.equal(res.status, 504, res.text);
       assert.match(res.body.error, /deadline/);
+    } finally {
+      await router.stop();
+      await runtime.stop();
+    }
+  });
+});
+
+describe('admission', () => {
+  test('beyond limits.maxInFlight: 503 with retry-after at once, the admitted requests still succeed', async () => {
+    const runtime = await spawnDevRuntime(['--latency-a-ms', '1000']);
+    const router = await startRouter(devConfig(runtime.grpcTarget, undefined, { limits: { maxInFlight: 2 } }));
+    try {
+      const admitted = [postJson(`${router.url}/v2/models/iris/infer`, IRIS), postJson(`${router.url}/v2/models/iris/infer`, IRIS)];
+      // Both admitted requests are upstream (one executing, one queued on the single instance).
+      await waitFor(async () => (await getJson<DevStats>(`${runtime.httpUrl}/dev/stats`)).body.models.iris?.inFlight === 2, 5000, 'two calls in flight upstream');
+      const rejected = await postJson(`${router.url}/v2/models/iris/infer`, IRIS);
+      assert.equal(rejected.status, 503, rejected.text);
+      assert.equal(rejected.headers.get('retry-after'), '1');
+      assert.match(rejected.body.error, /limit of 2 in-flight/);
+      for (const res of await Promise.all(admitted)) assert.equal(res.status, 200, res.text);
+      // The slots come back: the next request is admitted.
+      assert.equal((await postJson(`${router.url}/v2/models/iris/infer`, IRIS)).status, 200);
     } finally {
       await router.stop();
       await runtime.stop();

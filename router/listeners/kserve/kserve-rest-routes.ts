@@ -7,7 +7,7 @@ import { SwitchyardError } from '../../core/errors.js';
 import type { ModelRouter } from '../../routing/model-router.js';
 import { decodeRestInfer } from './rest-infer-request.js';
 import { encodeRestInferResponse } from './rest-infer-response.js';
-import { configToJson, statisticsToJson } from './triton-json.js';
+import { configToJson, metadataToJson, statisticsToJson } from './triton-json.js';
 
 export interface KserveRestOptions {
   readonly router: ModelRouter;
@@ -52,7 +52,7 @@ export function kserveRestRoutes(app: FastifyInstance, options: KserveRestOption
   for (const path of withVersion('')) {
     app.get<{ Params: ModelParams }>(path, async (req, reply) => {
       const { model, version } = target(req.params);
-      return router.modelMetadata(model, version, controlContext(req, reply));
+      return metadataToJson(await router.modelMetadata(model, version, controlContext(req, reply)));
     });
   }
 

@@ -1,4 +1,4 @@
-// Triton's HTTP JSON for config and statistics prints 64-bit integers as JSON numbers (its
+// Triton's HTTP JSON for metadata, config and statistics prints 64-bit integers as JSON numbers (its
 // model_config_utils "fixes" protobuf's string int64s); proto-loader gives them as strings.
 
 const CONFIG_INT_ARRAYS = new Set(['dims', 'shape', 'preferred_batch_size', 'gpus']);
@@ -7,6 +7,11 @@ const CONFIG_INT_SCALARS = new Set([
 ]);
 // Statistics: every string except these is a uint64 counter.
 const STATS_STRINGS = new Set(['name', 'version', 'type']);
+
+/** Model metadata: tensor shapes are int64 on the wire and JSON numbers in V2 REST. */
+export function metadataToJson(value: unknown): unknown {
+  return mapInts(value, (key) => key === 'shape');
+}
 
 export function configToJson(value: unknown): unknown {
   return mapInts(value, (key) => CONFIG_INT_ARRAYS.has(key) || CONFIG_INT_SCALARS.has(key));
