@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { healthProto, inferenceProto } from '../../router/core/grpc-definitions.js';
 import type { GRPCInferenceServiceClient } from '../../router/generated/inference/GRPCInferenceService.js';
 import type { HealthClient } from '../../router/generated/grpc/health/v1/Health.js';
+import type { ModelInferRequest } from '../../router/generated/inference/ModelInferRequest.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = 'runtimes/dev/main.ts';
@@ -173,3 +174,23 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Runs `body` against a fresh dev runtime and a gRPC client to it; both are closed afterwards. */
+export async function withDevRuntime(
+  flags: string[],
+  body: (rt: SpawnedDevRuntime, client: GRPCInferenceServiceClient) => Promise<void>,
+  env: NodeJS.ProcessEnv = {},
+): Promise<void> {
+  const rt = await spawnDevRuntime(flags, { env });
+  const client = inferenceClient(rt.grpcTarget);
+  try {
+    await body(rt, client);
+  } finally {
+    client.close();
+    await rt.stop();
+  }
+}
+
+/** `ModelInfer` as a promise. */
+export const modelInfer = (client: GRPCInferenceServiceClient, req: ModelInferRequest, options: grpc.CallOptions = {}) =>
+  unary(client, 'ModelInfer', req, options);

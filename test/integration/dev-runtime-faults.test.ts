@@ -5,10 +5,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { jsonToRaw, joinBytesElements } from '../../router/adapters/kserve-tensor/index.js';
-import type { GRPCInferenceServiceClient } from '../../router/generated/inference/GRPCInferenceService.js';
 import type { ModelInferRequest } from '../../router/generated/inference/ModelInferRequest.js';
 import type { ModelStreamInferResponse__Output } from '../../router/generated/inference/ModelStreamInferResponse.js';
-import { getJson, grpcError, inferenceClient, postJson, spawnDevRuntime, unary, waitFor, type SpawnedDevRuntime } from '../helpers/dev-runtime.js';
+import { getJson, grpcError, inferenceClient, modelInfer, withDevRuntime, postJson, spawnDevRuntime, unary, waitFor, type SpawnedDevRuntime } from '../helpers/dev-runtime.js';
 
 const IRIS: ModelInferRequest = {
   model_name: 'iris',
@@ -17,31 +16,15 @@ const IRIS: ModelInferRequest = {
   raw_input_contents: [jsonToRaw('input', 'FP32', [1, 4], [5.1, 3.5, 1.4, 0.2])],
 };
 
-async function withRuntime(
-  flags: string[],
-  body: (rt: SpawnedDevRuntime, client: GRPCInferenceServiceClient) => Promise<void>,
-  env: NodeJS.ProcessEnv = {},
-): Promise<void> {
-  const rt = await spawnDevRuntime(flags, { env });
-  const client = inferenceClient(rt.grpcTarget);
-  try {
-    await body(rt, client);
-  } finally {
-    client.close();
-    await rt.stop();
-  }
-}
-
-const infer = (client: GRPCInferenceServiceClient, req: ModelInferRequest, options: grpc.CallOptions = {}) => unary(client, 'ModelInfer', req, options);
 
 async function devStats(rt: SpawnedDevRuntime, model: string): Promise<Record<string, number>> {
   return (await getJson<{ models: Record<string, Record<string, number>> }>(`${rt.httpUrl}/dev/stats`)).body.models[model] as Record<string, number>;
 }
 
 test('error rate 1 (set through DEV_RUNTIME_ERROR_RATE) fails every call with INTERNAL "injected fault"', async () => {
-  await withRuntime(['--latency-a-ms', '1'], async (rt, client) => {
+  await withDevRuntime(['--latency-a-ms', '1'], async (rt, client) => {
     for (let i = 0; i < 3; i++) {
-      const err = await grpcError(infer(client, IRIS));
+      const err = await grpcError(modelInfer(client, IRIS));
       assert.equal(err.code, grpc.status.INTERNAL);
       assert.equal(err.details, 'injected fault');
     }
@@ -62,14 +45,14 @@ test('error rate 1 (set through DEV_RUNTIME_ERROR_RATE) fails every call with IN
     assert.equal((await devStats(rt, 'iris'))['failed'], 5);
 
     await postJson(`${rt.httpUrl}/dev/faults`, { errorRate: 0 });
-    await infer(client, IRIS);
+    await modelInfer(client, IRIS);
   }, { DEV_RUNTIME_ERROR_RATE: '1' });
 });
 
 test('hang rate 1: the client deadline gives DEADLINE_EXCEEDED; after a /dev/faults reset it serves again', async () => {
-  await withRuntime(['--hang-rate', '1', '--latency-a-ms', '1'], async (rt, client) => {
+  await withDevRuntime(['--hang-rate', '1', '--latency-a-ms', '1'], async (rt, client) => {
     const started = Date.now();
-    const err = await grpcError(infer(client, IRIS, { deadline: Date.now() + 300 }));
+    const err = await grpcError(modelInfer(client, IRIS, { deadline: Date.now() + 300 }));
     assert.equal(err.code, grpc.status.DEADLINE_EXCEEDED);
     assert.ok(Date.now() - started >= 290);
     await waitFor(async () => (await devStats(rt, 'iris'))['cancelled'] === 1, 3000, 'hung call counted as cancelled');
@@ -77,7 +60,7 @@ test('hang rate 1: the client deadline gives DEADLINE_EXCEEDED; after a /dev/fau
 
     const reset = await postJson<{ hangRate: number }>(`${rt.httpUrl}/dev/faults`, { hangRate: 0 });
     assert.equal(reset.body.hangRate, 0);
-    const ok = await infer(client, IRIS, { deadline: Date.now() + 3000 });
+    const ok = await modelInfer(client, IRIS, { deadline: Date.now() + 3000 });
     assert.ok(ok);
     assert.deepEqual(await unary(client, 'ServerLive', {}), { live: true });
   });
@@ -87,9 +70,9 @@ test('crash-after 3: the process exits with code 70 during the third inference c
   const rt = await spawnDevRuntime(['--crash-after', '3', '--latency-a-ms', '1']);
   const client = inferenceClient(rt.grpcTarget);
   try {
-    await infer(client, IRIS);
-    await infer(client, IRIS);
-    const err = await grpcError(infer(client, IRIS, { deadline: Date.now() + 5000 }));
+    await modelInfer(client, IRIS);
+    await modelInfer(client, IRIS);
+    const err = await grpcError(modelInfer(client, IRIS, { deadline: Date.now() + 5000 }));
     assert.equal(err.code, grpc.status.UNAVAILABLE);
     const exit = await rt.exited;
     assert.deepEqual(exit, { code: 70, signal: null });
@@ -105,10 +88,10 @@ test('crashAfter set through /dev/faults counts from the change', async () => {
   const rt = await spawnDevRuntime(['--latency-a-ms', '1']);
   const client = inferenceClient(rt.grpcTarget);
   try {
-    await infer(client, IRIS);
+    await modelInfer(client, IRIS);
     await postJson(`${rt.httpUrl}/dev/faults`, { crashAfter: 2 });
-    await infer(client, IRIS);
-    assert.equal((await grpcError(infer(client, IRIS))).code, grpc.status.UNAVAILABLE);
+    await modelInfer(client, IRIS);
+    assert.equal((await grpcError(modelInfer(client, IRIS))).code, grpc.status.UNAVAILABLE);
     assert.equal((await rt.exited).code, 70);
   } finally {
     client.close();
@@ -126,7 +109,7 @@ test('SIGTERM lets in-flight work finish, then exits 0', async () => {
   const rt = await spawnDevRuntime(['--latency-a-ms', '300', '--token-latency-ms', '5']);
   const client = inferenceClient(rt.grpcTarget);
   try {
-    const pending = infer(client, IRIS);
+    const pending = modelInfer(client, IRIS);
     const streamed = new Promise<number>((resolve, reject) => {
       let n = 0;
       const stream = client.ModelStreamInfer();

@@ -10,7 +10,7 @@ import type { GRPCInferenceServiceClient } from '../../router/generated/inferenc
 import type { ModelInferRequest } from '../../router/generated/inference/ModelInferRequest.js';
 import type { ModelStatistics__Output } from '../../router/generated/inference/ModelStatistics.js';
 import type { ModelStatisticsResponse__Output } from '../../router/generated/inference/ModelStatisticsResponse.js';
-import { getJson, grpcError, inferenceClient, spawnDevRuntime, unary, waitFor, type SpawnedDevRuntime } from '../helpers/dev-runtime.js';
+import { getJson, grpcError, modelInfer, unary, waitFor, withDevRuntime, type SpawnedDevRuntime } from '../helpers/dev-runtime.js';
 
 const irisCall = (rows = 1): ModelInferRequest => ({
   model_name: 'iris',
@@ -18,18 +18,6 @@ const irisCall = (rows = 1): ModelInferRequest => ({
   raw_input_contents: [jsonToRaw('input', 'FP32', [rows, 4], new Array(rows * 4).fill(5))],
 });
 
-async function withRuntime(flags: string[], body: (rt: SpawnedDevRuntime, client: GRPCInferenceServiceClient) => Promise<void>): Promise<void> {
-  const rt = await spawnDevRuntime(flags);
-  const client = inferenceClient(rt.grpcTarget);
-  try {
-    await body(rt, client);
-  } finally {
-    client.close();
-    await rt.stop();
-  }
-}
-
-const infer = (client: GRPCInferenceServiceClient, req: ModelInferRequest, options: grpc.CallOptions = {}) => unary(client, 'ModelInfer', req, options);
 
 async function modelStats(client: GRPCInferenceServiceClient, name: string): Promise<ModelStatistics__Output> {
   const res = await unary<'ModelStatistics', object, ModelStatisticsResponse__Output>(client, 'ModelStatistics', { name });
@@ -43,9 +31,9 @@ async function devStats(rt: SpawnedDevRuntime, model: string): Promise<Record<st
 const ms = (ns: string | undefined): number => Number(ns ?? 0) / 1e6;
 
 test('one instance serialises calls: 4 concurrent 50 ms calls queue behind each other', async () => {
-  await withRuntime(['--models', 'iris', '--instances', '1', '--latency-a-ms', '50', '--latency-b-ms', '0'], async (_rt, client) => {
+  await withDevRuntime(['--models', 'iris', '--instances', '1', '--latency-a-ms', '50', '--latency-b-ms', '0'], async (_rt, client) => {
     const started = Date.now();
-    await Promise.all([1, 2, 3, 4].map(() => infer(client, irisCall())));
+    await Promise.all([1, 2, 3, 4].map(() => modelInfer(client, irisCall())));
     const elapsed = Date.now() - started;
     assert.ok(elapsed >= 180, `4 serial executions of 50 ms cannot finish in ${elapsed} ms`);
     const s = await modelStats(client, 'iris');
@@ -58,8 +46,8 @@ test('one instance serialises calls: 4 concurrent 50 ms calls queue behind each 
 });
 
 test('four instances run the same calls in parallel with no queueing', async () => {
-  await withRuntime(['--models', 'iris', '--instances', '4', '--latency-a-ms', '50', '--latency-b-ms', '0'], async (_rt, client) => {
-    await Promise.all([1, 2, 3, 4].map(() => infer(client, irisCall())));
+  await withDevRuntime(['--models', 'iris', '--instances', '4', '--latency-a-ms', '50', '--latency-b-ms', '0'], async (_rt, client) => {
+    await Promise.all([1, 2, 3, 4].map(() => modelInfer(client, irisCall())));
     const s = await modelStats(client, 'iris');
     assert.equal(s.execution_count, '4');
     // Each call found a free instance on arrival; queue time is dispatch bookkeeping only.
@@ -69,10 +57,10 @@ test('four instances run the same calls in parallel with no queueing', async () 
 });
 
 test('a call whose deadline passes while queued leaves the queue and never executes', async () => {
-  await withRuntime(['--models', 'iris', '--instances', '1', '--latency-a-ms', '400', '--latency-b-ms', '0'], async (rt, client) => {
-    const first = infer(client, irisCall());
+  await withDevRuntime(['--models', 'iris', '--instances', '1', '--latency-a-ms', '400', '--latency-b-ms', '0'], async (rt, client) => {
+    const first = modelInfer(client, irisCall());
     await waitFor(async () => (await devStats(rt, 'iris'))['inFlight'] === 1, 3000, 'first call in flight');
-    const err = await grpcError(infer(client, irisCall(), { deadline: Date.now() + 100 }));
+    const err = await grpcError(modelInfer(client, irisCall(), { deadline: Date.now() + 100 }));
     assert.equal(err.code, grpc.status.DEADLINE_EXCEEDED);
     await waitFor(async () => (await devStats(rt, 'iris'))['cancelled'] === 1, 3000, 'cancel counted');
     const during = await devStats(rt, 'iris');
@@ -86,10 +74,10 @@ test('a call whose deadline passes while queued leaves the queue and never execu
 });
 
 test('--dynamic-batching merges queued requests into one execution', async () => {
-  await withRuntime(['--models', 'iris', '--instances', '1', '--dynamic-batching', '--latency-a-ms', '200'], async (_rt, client) => {
-    const first = infer(client, irisCall(2));
+  await withDevRuntime(['--models', 'iris', '--instances', '1', '--dynamic-batching', '--latency-a-ms', '200'], async (_rt, client) => {
+    const first = modelInfer(client, irisCall(2));
     await new Promise((r) => setTimeout(r, 20));
-    await Promise.all([first, ...[1, 2, 3, 4].map(() => infer(client, irisCall(3)))]);
+    await Promise.all([first, ...[1, 2, 3, 4].map(() => modelInfer(client, irisCall(3)))]);
     const s = await modelStats(client, 'iris');
     assert.equal(s.inference_count, '14');
     assert.equal(s.execution_count, '2');
@@ -98,7 +86,7 @@ test('--dynamic-batching merges queued requests into one execution', async () =>
 });
 
 test('tiny-llm runs at most --llm-max-sequences sequences; the rest wait in the queue', async () => {
-  await withRuntime(['--models', 'tiny-llm', '--llm-max-sequences', '1', '--token-latency-ms', '30'], async (rt, client) => {
+  await withDevRuntime(['--models', 'tiny-llm', '--llm-max-sequences', '1', '--token-latency-ms', '30'], async (rt, client) => {
     const generate = (id: string) => new Promise<string[]>((resolve, reject) => {
       const seen: string[] = [];
       const stream = client.ModelStreamInfer();
