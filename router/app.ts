@@ -5,7 +5,9 @@ import pino from 'pino';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { InFlightLimit } from './admission/in-flight-limit.js';
 import type { Backend } from './backends/backend.js';
+import { OpenAiHttpBackend } from './backends/openai-http/openai-http-backend.js';
 import { TritonGrpcBackend } from './backends/triton-grpc/triton-grpc-backend.js';
+import { compileChatTemplate } from './adapters/triton-llm/index.js';
 import { Cluster } from './clusters/cluster.js';
 import type { Config } from './config/schema.js';
 import { buildAdminListener } from './listeners/admin-listener.js';
@@ -30,8 +32,12 @@ export interface App {
 export function buildApp(config: Config, logger: FastifyBaseLogger = pino({ level: config.logLevel }) as FastifyBaseLogger): App {
   const backends: Backend[] = [];
   const clusters = new Map<string, Cluster>();
+  // Chat templates are compiled now, so a broken one stops the start instead of failing requests.
+  for (const [name, model] of Object.entries(config.models)) {
+    if (model.llm?.chatTemplate !== undefined) compileChatTemplate(model.llm.chatTemplate, `models.${name}.llm.chatTemplate`);
+  }
   for (const [name, cfg] of Object.entries(config.clusters)) {
-    const backend = new TritonGrpcBackend({ maxMessageBytes: cfg.maxMessageBytes });
+    const backend = cfg.backend === 'triton-grpc' ? new TritonGrpcBackend({ maxMessageBytes: cfg.maxMessageBytes }) : new OpenAiHttpBackend({ apiKey: cfg.apiKey });
     backends.push(backend);
     clusters.set(name, new Cluster(name, cfg.endpoints, backend));
   }

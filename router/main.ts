@@ -12,17 +12,19 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
   const path = values.config ?? process.env.SWITCHYARD_CONFIG ?? EMBEDDED_DEFAULT;
   let config;
+  let app;
   try {
     config = loadConfigFile(path);
+    // Building also checks what the schema cannot (chat templates compile).
+    app = buildApp(config);
   } catch (err) {
-    if (err instanceof SwitchyardError) {
+    if (err instanceof SwitchyardError && err.code === 'SWY_ERR_CFG_INVALID') {
       process.stderr.write(`${err.code}: ${err.message}\n`);
       process.exit(EX_CONFIG);
     }
     throw err;
   }
 
-  const app = buildApp(config);
   const addresses = await app.listen();
   app.logger.info(
     { event: 'ready', httpPort: addresses.http.port, adminPort: addresses.admin.port, config: path },

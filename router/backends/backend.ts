@@ -2,6 +2,7 @@
 // formats only: nothing of routes, splits or tenants.
 import type { CallContext } from '../core/call-context.js';
 import type { Endpoint } from '../core/endpoint.js';
+import type { LlmRequest, LlmResult, LlmUpstream } from '../core/llm.js';
 import type { ModelInferRequest } from '../generated/inference/ModelInferRequest.js';
 import type { ModelInferResponse__Output } from '../generated/inference/ModelInferResponse.js';
 import type { ModelMetadataResponse__Output } from '../generated/inference/ModelMetadataResponse.js';
@@ -15,7 +16,12 @@ export interface ModelRef {
 }
 
 export interface Backend {
-  readonly kind: 'triton-grpc';
+  readonly kind: 'triton-grpc' | 'openai-http';
+  /**
+   * One text generation. Resolves once the upstream has accepted the request and produced its first
+   * result (so failures before any output are thrown, not streamed); rejects on upstream errors.
+   */
+  generate(endpoint: Endpoint, request: LlmRequest, upstream: LlmUpstream, ctx: CallContext): Promise<LlmResult>;
   infer(endpoint: Endpoint, request: ModelInferRequest, ctx: CallContext): Promise<ModelInferResponse__Output>;
   serverReady(endpoint: Endpoint, ctx: CallContext): Promise<boolean>;
   modelReady(endpoint: Endpoint, model: ModelRef, ctx: CallContext): Promise<boolean>;

@@ -4,6 +4,7 @@ import type { Backend, ModelRef } from '../backends/backend.js';
 import type { CallContext } from '../core/call-context.js';
 import type { Endpoint } from '../core/endpoint.js';
 import { SwitchyardError } from '../core/errors.js';
+import type { LlmEvent, LlmRequest, LlmResult, LlmUpstream } from '../core/llm.js';
 import type { ModelInferRequest } from '../generated/inference/ModelInferRequest.js';
 import type { ModelInferResponse__Output } from '../generated/inference/ModelInferResponse.js';
 import type { ModelMetadataResponse__Output } from '../generated/inference/ModelMetadataResponse.js';
@@ -39,6 +40,34 @@ export class Cluster {
     return this.#withEndpoint((ep) => this.backend.infer(ep, request, ctx));
   }
 
+  /**
+   * One generation. The endpoint stays counted as busy until the answer has been consumed (events
+   * iterated to the end, or the relayed body closed), not merely until the first result.
+   */
+  async generate(request: LlmRequest, upstream: LlmUpstream, ctx: CallContext): Promise<LlmResult> {
+    const endpoint = this.#acquire();
+    let result: LlmResult;
+    try {
+      result = await this.backend.generate(endpoint, request, upstream, ctx);
+    } catch (err) {
+      this.#release(endpoint);
+      throw err;
+    }
+    if (result.kind === 'relay') {
+      result.body.once('close', () => this.#release(endpoint));
+      return result;
+    }
+    return { kind: 'events', events: this.#releasing(endpoint, result.events) };
+  }
+
+  async *#releasing(endpoint: Endpoint, events: AsyncIterable<LlmEvent>): AsyncGenerator<LlmEvent> {
+    try {
+      yield* events;
+    } finally {
+      this.#release(endpoint);
+    }
+  }
+
   /** True when any endpoint reports the model ready. */
   async modelReady(model: ModelRef, ctx: CallContext): Promise<boolean> {
     const answers = await Promise.allSettled(
@@ -60,16 +89,25 @@ export class Cluster {
   }
 
   async #withEndpoint<T>(call: (ep: Endpoint) => Promise<T>): Promise<T> {
+    const endpoint = this.#acquire();
+    try {
+      return await call(endpoint);
+    } finally {
+      this.#release(endpoint);
+    }
+  }
+
+  #acquire(): Endpoint {
     const endpoint = pickLeastRequest(this.#endpoints, (ep) => this.inFlight(ep));
     if (endpoint === undefined) {
       throw new SwitchyardError('SWY_ERR_CLUSTER_NO_ENDPOINT', `cluster "${this.name}" has no endpoints`);
     }
     this.#inFlight.set(endpoint, this.inFlight(endpoint) + 1);
-    try {
-      return await call(endpoint);
-    } finally {
-      this.#inFlight.set(endpoint, this.inFlight(endpoint) - 1);
-    }
+    return endpoint;
+  }
+
+  #release(endpoint: Endpoint): void {
+    this.#inFlight.set(endpoint, this.inFlight(endpoint) - 1);
   }
 
   /**

@@ -1,6 +1,7 @@
 // Config loading: YAML (or JSON) text → ${ENV} interpolation → schema validation → deep-frozen object.
 // A bad file is refused whole with every issue named by its path (models.iris.split[0].weight).
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { SwitchyardError } from '../core/errors.js';
@@ -41,17 +42,35 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${formatPath(issue.path)}: ${issue.message}`;
 }
 
-/** Validates an already-parsed document; throws SWY_ERR_CFG_INVALID listing every issue. */
-export function validateConfig(document: unknown, source = 'config'): Config {
+/**
+ * Validates an already-parsed document; throws SWY_ERR_CFG_INVALID listing every issue. Files the
+ * config names (chat templates) are read here, relative to `baseDir`, so a missing one stops the start.
+ */
+export function validateConfig(document: unknown, source = 'config', baseDir = process.cwd()): Config {
   const result = configSchema.safeParse(document ?? {});
   if (!result.success) {
     const lines = result.error.issues.map(describeIssue).join('\n');
     throw new SwitchyardError('SWY_ERR_CFG_INVALID', `${source} is invalid:\n${lines}`);
   }
+  readTemplateFiles(result.data, source, baseDir);
   return deepFreeze(result.data);
 }
 
-export function parseConfigText(text: string, source: string, env: NodeJS.ProcessEnv = process.env): Config {
+function readTemplateFiles(config: Config, source: string, baseDir: string): void {
+  for (const [name, model] of Object.entries(config.models)) {
+    const llm = model.llm;
+    if (llm?.chatTemplateFile === undefined) continue;
+    const path = resolve(baseDir, llm.chatTemplateFile);
+    try {
+      llm.chatTemplate = readFileSync(path, 'utf8');
+    } catch (err) {
+      const where = formatPath(['models', name, 'llm', 'chatTemplateFile']);
+      throw new SwitchyardError('SWY_ERR_CFG_INVALID', `${source} is invalid:\n${where}: cannot read ${path}: ${(err as Error).message}`);
+    }
+  }
+}
+
+export function parseConfigText(text: string, source: string, env: NodeJS.ProcessEnv = process.env, baseDir = process.cwd()): Config {
   let document: unknown;
   try {
     document = parseYaml(interpolateEnv(text, env), { strict: true, uniqueKeys: true });
@@ -59,7 +78,7 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
     if (err instanceof SwitchyardError) throw err;
     throw new SwitchyardError('SWY_ERR_CFG_INVALID', `${source} is not valid YAML: ${(err as Error).message}`);
   }
-  return validateConfig(document, source);
+  return validateConfig(document, source, baseDir);
 }
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Config {
@@ -69,7 +88,7 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
   } catch (err) {
     throw new SwitchyardError('SWY_ERR_CFG_INVALID', `cannot read config file ${path}: ${(err as Error).message}`);
   }
-  return parseConfigText(text, path, env);
+  return parseConfigText(text, path, env, dirname(path));
 }
 
 function deepFreeze<T>(value: T): T {

@@ -20,11 +20,23 @@ const address = z
   .regex(ADDRESS, 'must be host:port')
   .refine((value) => Number(ADDRESS.exec(value)?.[2]) <= 65535, 'port must be at most 65535');
 
-const cluster = z.strictObject({
+const tritonGrpcCluster = z.strictObject({
   backend: z.literal('triton-grpc'),
   endpoints: z.array(address).min(1),
   /** Largest gRPC message the router sends or accepts from this cluster. */
   maxMessageBytes: positiveInt.default(256 * 1024 * 1024),
+});
+
+/** A vLLM (or any OpenAI-compatible) HTTP server: OpenAI requests are forwarded, bytes relayed. */
+const openAiHttpCluster = z.strictObject({
+  backend: z.literal('openai-http'),
+  endpoints: z.array(address).min(1),
+  /** Sent as `Authorization: Bearer …` (vLLM's --api-key). */
+  apiKey: z.string().min(1).optional(),
+});
+
+const cluster = z.discriminatedUnion('backend', [tritonGrpcCluster, openAiHttpCluster], {
+  error: (issue) => (issue.code === 'invalid_union' ? "must have backend 'triton-grpc' or 'openai-http'" : undefined),
 });
 
 const variant = z.strictObject({
@@ -37,9 +49,36 @@ const variant = z.strictObject({
   weight: z.number().positive().default(1),
 });
 
+/** Text generation: what the OpenAI listener needs to serve the model. */
+const llm = z
+  .strictObject({
+    /** How Triton variants want their tensors (ignored by openai-http clusters, which speak OpenAI). */
+    profile: z.enum(['vllm-backend', 'trtllm-ensemble']).default('vllm-backend'),
+    /** Jinja chat template (Hugging Face tokenizer_config.json dialect); ChatML when neither is set. */
+    chatTemplate: z.string().min(1).optional(),
+    /** A file holding the template, relative to the config file; read at load time. */
+    chatTemplateFile: z.string().min(1).optional(),
+    /** Variables the template sees besides messages (bos_token, eos_token, …). */
+    templateVariables: z.record(z.string(), z.string()).default({}),
+    /** max_tokens when the client sends none (chat; legacy completions default to 16 as OpenAI's do). */
+    defaultMaxTokens: positiveInt.default(256),
+    /** Largest max_tokens a client may ask for. */
+    maxTokens: positiveInt.default(4096),
+    /** Most messages in one chat request, and most prompt characters: bounds on client input. */
+    maxMessages: positiveInt.default(256),
+    maxPromptChars: positiveInt.default(1_000_000),
+  })
+  .refine((l) => !(l.chatTemplate !== undefined && l.chatTemplateFile !== undefined), {
+    message: 'set chatTemplate or chatTemplateFile, not both',
+    path: ['chatTemplateFile'],
+  })
+  .refine((l) => l.defaultMaxTokens <= l.maxTokens, { message: 'must not exceed maxTokens', path: ['defaultMaxTokens'] });
+
 const model = z.strictObject({
   split: z.array(variant).min(1),
   timeoutMs: positiveInt.default(60_000),
+  /** Present for text-generation models: they are served on /v1 (OpenAI) as well as /v2. */
+  llm: llm.optional(),
 });
 
 export const configSchema = z
@@ -86,3 +125,4 @@ export type ClusterConfig = Config['clusters'][string];
 export type ModelConfig = Config['models'][string];
 export type VariantConfig = ModelConfig['split'][number];
 export type LimitsConfig = Config['limits'];
+export type LlmConfig = NonNullable<ModelConfig['llm']>;

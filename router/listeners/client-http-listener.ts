@@ -1,10 +1,12 @@
-// The client HTTP listener (port 8000): one fastify instance serving the KServe V2 REST protocol
-// (and, later, OpenAI). Owns request ids, body limits and the mapping of every error to the wire.
+// The client HTTP listener (port 8000): one fastify instance serving OpenAI (/v1) and KServe V2 REST
+// (/v2). Owns request ids, body limits and the mapping of every error to its protocol's wire format.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import { httpRequestError } from './http-error.js';
 import { kserveRestRoutes, type KserveRestOptions } from './kserve/kserve-rest-routes.js';
 import { v2Error } from './kserve/v2-error.js';
+import { openAiError } from './openai/openai-error.js';
+import { openAiRoutes } from './openai/openai-routes.js';
 import { SwitchyardError } from '../core/errors.js';
 
 export interface ClientHttpListenerOptions extends KserveRestOptions {
@@ -40,19 +42,23 @@ export function buildClientHttpListener(options: ClientHttpListenerOptions): Fas
     reply.header('x-request-id', req.id);
   });
 
+  // Each protocol answers errors in its own format: OpenAI's envelope under /v1, V2's elsewhere.
+  const mapError = (url: string, error: SwitchyardError) => (url.startsWith('/v1/') ? openAiError(error) : v2Error(error));
+
   app.setErrorHandler((err, req, reply) => {
     const error = httpRequestError(err, options.maxBodyBytes);
     if (error.httpStatus >= 500) req.log.error({ err: error, cause: error.cause, code: error.code }, error.message);
     else req.log.debug({ code: error.code }, error.message);
-    const mapped = v2Error(error);
+    const mapped = mapError(req.url, error);
     return reply.code(mapped.status).headers(mapped.headers).type('application/json').send(mapped.body);
   });
 
   app.setNotFoundHandler((req, reply) => {
-    const mapped = v2Error(new SwitchyardError('SWY_ERR_ROUTE_NOT_FOUND', `no API at ${req.method} ${req.url.split('?')[0]}`));
+    const mapped = mapError(req.url, new SwitchyardError('SWY_ERR_ROUTE_NOT_FOUND', `no API at ${req.method} ${req.url.split('?')[0]}`));
     return reply.code(mapped.status).type('application/json').send(mapped.body);
   });
 
   kserveRestRoutes(app, options);
+  openAiRoutes(app, options);
   return app;
 }

@@ -4,6 +4,7 @@
 import type { CallContext } from '../core/call-context.js';
 import { withTimeout } from '../core/call-context.js';
 import { SwitchyardError } from '../core/errors.js';
+import type { LlmRequest, LlmResult, LlmUpstream } from '../core/llm.js';
 import type { ModelInferRequest } from '../generated/inference/ModelInferRequest.js';
 import type { ModelInferResponse__Output } from '../generated/inference/ModelInferResponse.js';
 import type { ModelMetadataResponse__Output } from '../generated/inference/ModelMetadataResponse.js';
@@ -17,8 +18,11 @@ interface UpstreamModel {
   readonly version: string;
 }
 
+
+
 /** What routing needs from a cluster. */
 export interface ClusterDispatch {
+  generate(request: LlmRequest, upstream: LlmUpstream, ctx: CallContext): Promise<LlmResult>;
   infer(request: ModelInferRequest, ctx: CallContext): Promise<ModelInferResponse__Output>;
   modelReady(model: UpstreamModel, ctx: CallContext): Promise<boolean>;
   modelMetadata(model: UpstreamModel, ctx: CallContext): Promise<ModelMetadataResponse__Output>;
@@ -61,6 +65,38 @@ export class ModelRouter {
     // The client asked for its own model name; the upstream's name is an internal detail.
     response.model_name = route.model;
     return response;
+  }
+
+  /** The route of a text-generation model; any other model is a client error naming `model`. */
+  llmRoute(model: string): Route & { llm: NonNullable<Route['llm']> } {
+    const route = this.#table.resolve(model);
+    if (route.llm === undefined) {
+      throw new SwitchyardError('SWY_ERR_INPUT_INVALID_FIELD', `model '${model}' does not generate text (use /v2/models/${model}/infer)`, { param: 'model' });
+    }
+    return route as Route & { llm: NonNullable<Route['llm']> };
+  }
+
+  /** Text-generation models, in config order. */
+  get llmModels(): readonly string[] {
+    return this.#table.models.filter((m) => this.#table.resolve(m).llm !== undefined);
+  }
+
+  /** One generation: pick a variant, name the upstream model and its tensor profile, apply the deadline. */
+  generate(request: LlmRequest, ctx: CallContext): Promise<LlmResult> {
+    const route = this.llmRoute(request.model);
+    const variant = weightedPick(route.variants);
+    const upstream = upstreamFor(variant, '');
+    return this.#cluster(variant).generate(
+      request,
+      {
+        model: upstream.name,
+        version: upstream.version,
+        profile: route.llm.profile,
+        chatTemplate: route.llm.chatTemplate,
+        templateVariables: route.llm.templateVariables,
+      },
+      withTimeout(ctx, route.timeoutMs),
+    );
   }
 
   /** Ready when any variant of the model has an endpoint reporting it ready. */

@@ -1,5 +1,5 @@
 // Model name → route: the variants a request may go to, and the route's timeout.
-import type { Config } from '../config/schema.js';
+import type { Config, LlmConfig } from '../config/schema.js';
 import { SwitchyardError } from '../core/errors.js';
 
 export interface Variant {
@@ -14,6 +14,8 @@ export interface Route {
   readonly model: string;
   readonly variants: readonly Variant[];
   readonly timeoutMs: number;
+  /** Set for text-generation models (served on /v1 as well). */
+  readonly llm: LlmConfig | undefined;
 }
 
 export class RouteTable {
@@ -26,6 +28,7 @@ export class RouteTable {
         Object.freeze({
           model,
           timeoutMs: cfg.timeoutMs,
+          llm: cfg.llm,
           variants: Object.freeze(
             cfg.split.map((v, i) =>
               Object.freeze({

@@ -7,6 +7,7 @@ export interface DevRuntimeOptions {
   host: string;
   grpcPort: number;
   httpPort: number;
+  openaiPort: number;
   models: string[];
   instances: number;
   dynamicBatching: boolean;
@@ -25,7 +26,8 @@ export const DEFAULT_OPTIONS: Readonly<DevRuntimeOptions> = Object.freeze({
   host: '127.0.0.1',
   grpcPort: 18001,
   httpPort: 18000,
-  models: ['iris', 'tiny-llm'],
+  openaiPort: 18002,
+  models: ['iris', 'tiny-llm', 'tiny-llm-trt'],
   instances: 1,
   dynamicBatching: false,
   latencyAMs: 4,
@@ -90,10 +92,11 @@ const host: Parser<string> = (text, flag) => {
 
 // Flag names are the kebab-case of the keys; env names are DEV_RUNTIME_ + upper snake case.
 const FLAGS: { [K in keyof DevRuntimeOptions]: FlagSpec<K> } = {
-  host: { key: 'host', parse: host, help: 'address both listeners bind to' },
+  host: { key: 'host', parse: host, help: 'address all listeners bind to' },
   grpcPort: { key: 'grpcPort', parse: port, help: 'gRPC port (inference.GRPCInferenceService, grpc.health.v1); 0 = ephemeral' },
   httpPort: { key: 'httpPort', parse: port, help: 'HTTP port (/v2/health/*, /metrics, /dev/*); 0 = ephemeral' },
-  models: { key: 'models', parse: list, help: 'comma-separated models to serve: iris, tiny-llm' },
+  openaiPort: { key: 'openaiPort', parse: port, help: "OpenAI HTTP port, vLLM's OpenAI server (/v1/chat/completions, /v1/completions, /v1/models, /health); 0 = ephemeral" },
+  models: { key: 'models', parse: list, help: 'comma-separated models to serve: iris, tiny-llm, tiny-llm-trt' },
   instances: { key: 'instances', parse: number(1, 64, true), help: 'model instances per model (parallel executions)' },
   dynamicBatching: { key: 'dynamicBatching', parse: bool, bare: true, help: "iris: merge queued requests into one execution (Triton's dynamic batcher, no delay)" },
   latencyAMs: { key: 'latencyAMs', parse: number(0, 60_000, false), help: 'cost model: fixed ms per execution (a in a + b*batch)' },

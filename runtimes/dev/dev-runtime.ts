@@ -1,5 +1,6 @@
 // Composition root of the dev runtime: builds models, engine and services from the options,
-// binds the gRPC and HTTP ports and returns a handle whose close() drains and stops both.
+// binds the gRPC, HTTP control and OpenAI HTTP ports and returns a handle whose close() drains and
+// stops all three.
 import type { Server as HttpServer } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { healthProto, inferenceProto } from '../../router/core/grpc-definitions.js';
@@ -11,6 +12,7 @@ import { createHttpControl } from './http-control.js';
 import { InferenceEngine } from './inference-engine.js';
 import { inferenceServiceHandlers } from './inference-service.js';
 import { ModelRepository } from './model-repository.js';
+import { createOpenAiHttpServer } from './openai-http-server.js';
 import { ServerReadiness } from './server-readiness.js';
 import { StreamInferHandler } from './stream-infer-handler.js';
 
@@ -27,6 +29,7 @@ export interface StartDevRuntimeOptions extends Partial<DevRuntimeOptions> {
 export interface DevRuntime {
   readonly grpcPort: number;
   readonly httpPort: number;
+  readonly openaiPort: number;
   readonly options: Readonly<DevRuntimeOptions>;
   close(): Promise<void>;
 }
@@ -68,11 +71,18 @@ function shutdownGrpc(server: grpc.Server): Promise<void> {
   });
 }
 
+/** Connections whose last response finished during the grace period are closed as they go idle. */
+const IDLE_SWEEP_MS = 50;
+
 function shutdownHttp(server: HttpServer): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    // close() closes only the connections idle right now; a keep-alive connection whose response
+    // (e.g. a long SSE stream) ends later would otherwise hold shutdown until the force timer.
+    const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
     server.close(() => {
       clearTimeout(force);
+      clearInterval(sweep);
       resolve();
     });
     server.closeIdleConnections();
@@ -101,13 +111,22 @@ export async function startDevRuntime(input: StartDevRuntimeOptions = {}): Promi
   grpcServer.addService(inferenceProto().inference.GRPCInferenceService.service, inferenceServiceHandlers({ repository, engine, readiness, stream }));
   grpcServer.addService(healthProto().grpc.health.v1.Health.service, health.handlers);
   const httpServer = createHttpControl({ repository, faults, cost, readiness });
+  const openaiServer = createOpenAiHttpServer({ repository, engine, readiness });
 
   const grpcPort = await bindGrpc(grpcServer, hostPort(options.host, options.grpcPort));
   let httpPort: number;
+  let openaiPort: number;
   try {
     httpPort = await listenHttp(httpServer, options.host, options.httpPort);
   } catch (err) {
     grpcServer.forceShutdown();
+    throw err;
+  }
+  try {
+    openaiPort = await listenHttp(openaiServer, options.host, options.openaiPort);
+  } catch (err) {
+    grpcServer.forceShutdown();
+    httpServer.close();
     throw err;
   }
 
@@ -115,6 +134,7 @@ export async function startDevRuntime(input: StartDevRuntimeOptions = {}): Promi
   return {
     grpcPort,
     httpPort,
+    openaiPort,
     options,
     close() {
       closing ??= (async () => {
@@ -122,7 +142,7 @@ export async function startDevRuntime(input: StartDevRuntimeOptions = {}): Promi
         engine.shutdown();
         stream.drain();
         health.drain();
-        await Promise.all([shutdownGrpc(grpcServer), shutdownHttp(httpServer)]);
+        await Promise.all([shutdownGrpc(grpcServer), shutdownHttp(httpServer), shutdownHttp(openaiServer)]);
       })();
       return closing;
     },

@@ -27,9 +27,10 @@ try {
 }
 
 process.stderr.write(
-  `dev runtime: models ${options.models.join(',')}; gRPC ${options.host}:${runtime.grpcPort}, HTTP ${options.host}:${runtime.httpPort}\n`,
+  `dev runtime: models ${options.models.join(',')}; gRPC ${options.host}:${runtime.grpcPort}, HTTP ${options.host}:${runtime.httpPort}, ` +
+    `OpenAI ${options.host}:${runtime.openaiPort}\n`,
 );
-process.stdout.write(`${JSON.stringify({ event: 'ready', grpcPort: runtime.grpcPort, httpPort: runtime.httpPort })}\n`);
+process.stdout.write(`${JSON.stringify({ event: 'ready', grpcPort: runtime.grpcPort, httpPort: runtime.httpPort, openaiPort: runtime.openaiPort })}\n`);
 
 let stopping = false;
 const stop = (signal: NodeJS.Signals): void => {

@@ -5,6 +5,7 @@ import type { DevRuntimeOptions } from './cli-options.js';
 import type { CostModel } from './cost-model.js';
 import { IrisModel } from './models/iris/iris-model.js';
 import { TinyLlmModel } from './models/tiny-llm/tiny-llm-model.js';
+import { TinyLlmTrtModel } from './models/tiny-llm-trt/tiny-llm-trt-model.js';
 import { MODEL_VERSION } from './model-spec.js';
 import { invalidArgument, notFound } from './runtime-error.js';
 import type { ServedModel } from './served-model.js';
@@ -14,6 +15,7 @@ type ModelFactory = (options: DevRuntimeOptions, cost: CostModel) => ServedModel
 const FACTORIES: Record<string, ModelFactory> = {
   iris: (o, cost) => new IrisModel({ instances: o.instances, dynamicBatching: o.dynamicBatching, cost }),
   'tiny-llm': (o, cost) => new TinyLlmModel({ instances: o.instances, maxSequences: o.llmMaxSequences, finalResponse: o.llmFinalResponse, cost }),
+  'tiny-llm-trt': (o, cost) => new TinyLlmTrtModel({ instances: o.instances, maxSequences: o.llmMaxSequences, cost }),
 };
 
 export const KNOWN_MODELS: readonly string[] = Object.keys(FACTORIES);

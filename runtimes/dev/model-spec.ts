@@ -17,6 +17,8 @@ export interface ModelSpec {
   name: string;
   /** Triton's backend name; ModelMetadata reports it as the platform when config.platform is empty. */
   backend: string;
+  /** config.platform, set instead of a backend by e.g. ensembles (`ensemble`, with backend ''). */
+  platform?: string;
   maxBatchSize: number;
   inputs: TensorSpec[];
   outputs: TensorSpec[];
@@ -39,7 +41,7 @@ export function modelMetadata(spec: ModelSpec): ModelMetadataResponse {
   return {
     name: spec.name,
     versions: [MODEL_VERSION],
-    platform: spec.backend,
+    platform: spec.platform ?? spec.backend,
     inputs: spec.inputs.map(meta),
     outputs: spec.outputs.map(meta),
   };
@@ -55,7 +57,7 @@ export function modelConfig(spec: ModelSpec): ModelConfig {
   for (const [key, value] of Object.entries(spec.parameters ?? {})) parameters[key] = { string_value: value };
   return {
     name: spec.name,
-    platform: '',
+    platform: spec.platform ?? '',
     backend: spec.backend,
     max_batch_size: spec.maxBatchSize,
     input: spec.inputs.map((t) => ({
@@ -74,7 +76,8 @@ export function modelConfig(spec: ModelSpec): ModelConfig {
       label_filename: '',
       is_shape_tensor: false,
     })),
-    instance_group: [{ name: spec.name, count: spec.instanceCount, gpus: [], kind: spec.instanceKind }],
+    // An ensemble has no instances of its own; its composing models do.
+    instance_group: spec.platform === 'ensemble' ? [] : [{ name: spec.name, count: spec.instanceCount, gpus: [], kind: spec.instanceKind }],
     ...(spec.dynamicBatching ? { dynamic_batching: { preferred_batch_size: [], max_queue_delay_microseconds: '0' } } : {}),
     parameters,
     model_transaction_policy: { decoupled: spec.decoupled },

@@ -23,8 +23,11 @@ export interface SpawnedDevRuntime {
   grpcTarget: string;
   /** http://host:port, no trailing slash. */
   httpUrl: string;
+  /** The vLLM-like OpenAI port, http://host:port without `/v1` or a trailing slash. */
+  openaiUrl: string;
   grpcPort: number;
   httpPort: number;
+  openaiPort: number;
   process: ChildProcess;
   /** Settles when the process exits, for whatever reason (crash-after, signal, stop()). */
   exited: Promise<DevRuntimeExit>;
@@ -41,7 +44,7 @@ export interface SpawnDevRuntimeOptions {
 
 export function spawnDevRuntime(flags: string[] = [], options: SpawnDevRuntimeOptions = {}): Promise<SpawnedDevRuntime> {
   const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--grpc-port', '0', '--http-port', '0', ...flags], {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--grpc-port', '0', '--http-port', '0', '--openai-port', '0', ...flags], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -79,25 +82,27 @@ export function spawnDevRuntime(flags: string[] = [], options: SpawnDevRuntimeOp
       stdout += chunk;
       const newline = stdout.indexOf('\n');
       if (newline === -1) return;
-      let line: { event?: unknown; grpcPort?: unknown; httpPort?: unknown };
+      let line: { event?: unknown; grpcPort?: unknown; httpPort?: unknown; openaiPort?: unknown };
       try {
         line = JSON.parse(stdout.slice(0, newline)) as typeof line;
       } catch {
         fail(`printed a first stdout line that is not JSON: ${stdout.slice(0, newline)}`);
         return;
       }
-      if (line.event !== 'ready' || typeof line.grpcPort !== 'number' || typeof line.httpPort !== 'number') {
+      if (line.event !== 'ready' || typeof line.grpcPort !== 'number' || typeof line.httpPort !== 'number' || typeof line.openaiPort !== 'number') {
         fail(`printed an unexpected first line: ${stdout.slice(0, newline)}`);
         return;
       }
       ready = true;
       clearTimeout(timer);
-      const { grpcPort, httpPort } = line as { grpcPort: number; httpPort: number };
+      const { grpcPort, httpPort, openaiPort } = line as { grpcPort: number; httpPort: number; openaiPort: number };
       resolve({
         grpcTarget: `127.0.0.1:${grpcPort}`,
         httpUrl: `http://127.0.0.1:${httpPort}`,
+        openaiUrl: `http://127.0.0.1:${openaiPort}`,
         grpcPort,
         httpPort,
+        openaiPort,
         process: child,
         exited,
         stderr: () => stderr,

@@ -125,13 +125,13 @@ test('ModelStatistics counts inferences, executions, batch sizes; empty name = a
   assert.deepEqual(s.batch_stats.map((b) => [b.batch_size, b.compute_infer?.count]), [['1', '1'], ['3', '1']]);
 
   const all = await call<ModelStatisticsResponse__Output>('ModelStatistics', { name: '' });
-  assert.deepEqual(all.model_stats.map((m) => m.name).sort(), ['iris', 'tiny-llm']);
+  assert.deepEqual(all.model_stats.map((m) => m.name).sort(), ['iris', 'tiny-llm', 'tiny-llm-trt']);
   assert.equal((await grpcError(call('ModelStatistics', { name: 'nope' }))).code, grpc.status.NOT_FOUND);
 });
 
 test('RepositoryIndex lists every model READY', async () => {
   const index = await call<RepositoryIndexResponse__Output>('RepositoryIndex', { repository_name: '', ready: false });
-  assert.deepEqual(index.models.map((m) => [m.name, m.version, m.state]).sort(), [['iris', '1', 'READY'], ['tiny-llm', '1', 'READY']]);
+  assert.deepEqual(index.models.map((m) => [m.name, m.version, m.state]).sort(), [['iris', '1', 'READY'], ['tiny-llm', '1', 'READY'], ['tiny-llm-trt', '1', 'READY']]);
 });
 
 test('grpc.health.v1 Check: SERVING for "" and the inference service, NOT_FOUND for others', async () => {

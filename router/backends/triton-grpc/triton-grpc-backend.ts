@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { CallContext } from '../../core/call-context.js';
 import type { Endpoint } from '../../core/endpoint.js';
+import type { LlmRequest, LlmResult, LlmUpstream } from '../../core/llm.js';
 import { inferenceProto } from '../../core/grpc-definitions.js';
 import type { GRPCInferenceServiceClient } from '../../generated/inference/GRPCInferenceService.js';
 import type { ModelInferRequest } from '../../generated/inference/ModelInferRequest.js';
@@ -12,6 +13,7 @@ import type { ModelConfigResponse__Output } from '../../generated/inference/Mode
 import type { ModelStatisticsResponse__Output } from '../../generated/inference/ModelStatisticsResponse.js';
 import type { Backend, ModelRef } from '../backend.js';
 import { upstreamError } from './grpc-error.js';
+import { streamGenerate } from './stream-generate.js';
 
 export interface TritonGrpcBackendOptions {
   readonly maxMessageBytes: number;
@@ -31,6 +33,10 @@ export class TritonGrpcBackend implements Backend {
 
   constructor(options: TritonGrpcBackendOptions) {
     this.#options = options;
+  }
+
+  generate(endpoint: Endpoint, request: LlmRequest, upstream: LlmUpstream, ctx: CallContext): Promise<LlmResult> {
+    return streamGenerate(this.#client(endpoint), endpoint, request, upstream, ctx);
   }
 
   infer(endpoint: Endpoint, request: ModelInferRequest, ctx: CallContext): Promise<ModelInferResponse__Output> {

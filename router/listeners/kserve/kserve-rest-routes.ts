@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InFlightLimit } from '../../admission/in-flight-limit.js';
 import type { CallContext } from '../../core/call-context.js';
+import { requestContext } from '../request-context.js';
 import { SwitchyardError } from '../../core/errors.js';
 import type { ModelRouter } from '../../routing/model-router.js';
 import { decodeRestInfer } from './rest-infer-request.js';
@@ -89,7 +90,7 @@ export function kserveRestRoutes(app: FastifyInstance, options: KserveRestOption
       try {
         const headerLength = req.headers['inference-header-content-length'];
         const decoded = decodeRestInfer(req.body, Array.isArray(headerLength) ? headerLength[0] : headerLength, { model, version }, options);
-        const response = await router.infer(decoded.request, requestContext(req, reply, Number.MAX_SAFE_INTEGER));
+        const response = await router.infer(decoded.request, requestContext(req, reply));
         const encoded = encodeRestInferResponse(response, decoded.binaryOutput);
         if (encoded.headerLength !== undefined) {
           reply.header('inference-header-content-length', String(encoded.headerLength));
@@ -111,14 +112,4 @@ function target(params: ModelParams): { model: string; version: string } {
 
 function controlContext(req: FastifyRequest, reply: FastifyReply): CallContext {
   return requestContext(req, reply, Date.now() + CONTROL_DEADLINE_MS);
-}
-
-/** The call context of one HTTP request: cancelled when the client's connection closes early. */
-function requestContext(req: FastifyRequest, reply: FastifyReply, deadline: number): CallContext {
-  const controller = new AbortController();
-  // `request.raw` 'close' fires once the body is read; only the response side tells a client that left.
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  });
-  return { requestId: req.id, deadline, signal: controller.signal };
 }

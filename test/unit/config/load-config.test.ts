@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { interpolateEnv, parseConfigText, validateConfig } from '../../../router/config/load-config.js';
+import { interpolateEnv, loadConfigFile, parseConfigText, validateConfig } from '../../../router/config/load-config.js';
 import { SwitchyardError } from '../../../router/core/errors.js';
 
 const VALID = {
@@ -41,7 +43,7 @@ test('a valid config gets defaults and is deeply frozen', () => {
 test('the embedded default config is valid', () => {
   const text = readFileSync(new URL('../../../router/config/default.yaml', import.meta.url), 'utf8');
   const config = parseConfigText(text, 'default.yaml', {});
-  assert.deepEqual(Object.keys(config.models).sort(), ['iris', 'tiny-llm']);
+  assert.deepEqual(Object.keys(config.models).sort(), ['iris', 'tiny-llm', 'tiny-llm-trt', 'tiny-llm-vllm']);
   assert.deepEqual(config.clusters.dev?.endpoints, ['127.0.0.1:18001']);
 });
 
@@ -74,6 +76,14 @@ const BAD_VALUES: Array<[string, (c: Record<string, any>) => void, RegExp]> = [
   ['variant unknown key', (c) => { c.models.iris.split[0].wieght = 2; }, /^models\.iris\.split\[0\]\.wieght: unknown key$/m],
   ['timeoutMs', (c) => { c.models.iris.timeoutMs = 0; }, /^models\.iris\.timeoutMs: /m],
   ['model unknown key', (c) => { c.models.iris.batching = {}; }, /^models\.iris\.batching: unknown key$/m],
+  ['openai-http with maxMessageBytes', (c) => { c.clusters.gpu.backend = 'openai-http'; c.clusters.gpu.maxMessageBytes = 1; }, /^clusters\.gpu\.maxMessageBytes: unknown key$/m],
+  ['openai-http apiKey empty', (c) => { c.clusters.gpu = { backend: 'openai-http', endpoints: ['v:8000'], apiKey: '' }; }, /^clusters\.gpu\.apiKey: /m],
+  ['llm profile', (c) => { c.models.iris.llm = { profile: 'tgi' }; }, /^models\.iris\.llm\.profile: /m],
+  ['llm both templates', (c) => { c.models.iris.llm = { chatTemplate: 'a', chatTemplateFile: 'b' }; }, /^models\.iris\.llm\.chatTemplateFile: set chatTemplate or chatTemplateFile, not both/m],
+  ['llm template variable type', (c) => { c.models.iris.llm = { templateVariables: { bos_token: 1 } }; }, /^models\.iris\.llm\.templateVariables\.bos_token: /m],
+  ['llm defaultMaxTokens above maxTokens', (c) => { c.models.iris.llm = { defaultMaxTokens: 100, maxTokens: 10 }; }, /^models\.iris\.llm\.defaultMaxTokens: must not exceed maxTokens/m],
+  ['llm maxMessages zero', (c) => { c.models.iris.llm = { maxMessages: 0 }; }, /^models\.iris\.llm\.maxMessages: /m],
+  ['llm unknown key', (c) => { c.models.iris.llm = { template: 'x' }; }, /^models\.iris\.llm\.template: unknown key$/m],
   ['clusters missing', (c) => { delete c.clusters; }, /^clusters: /m],
   ['models missing', (c) => { delete c.models; }, /^models: /m],
 ];
@@ -117,4 +127,22 @@ test('switchyard.example.yaml is a valid config', () => {
   const config = parseConfigText(text, 'switchyard.example.yaml', {});
   assert.deepEqual(config.clusters['triton-a10']?.endpoints, ['10.0.1.5:8001']);
   assert.equal(config.models.resnet50?.split[1]?.upstreamVersion, '2');
+});
+
+test('llm.chatTemplateFile is read relative to the config file; a missing one names the field', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'swy-cfg-'));
+  writeFileSync(join(dir, 'template.jinja'), '{{ messages[0].content }}');
+  const text = 'clusters: { gpu: { backend: triton-grpc, endpoints: ["a:1"] } }\nmodels: { m: { split: [{ cluster: gpu }], llm: { chatTemplateFile: template.jinja } } }\n';
+  writeFileSync(join(dir, 'ok.yaml'), text);
+  const config = loadConfigFile(join(dir, 'ok.yaml'));
+  assert.equal(config.models.m?.llm?.chatTemplate, '{{ messages[0].content }}');
+  assert.equal(config.models.m?.llm?.profile, 'vllm-backend');
+  assert.equal(config.models.m?.llm?.defaultMaxTokens, 256);
+
+  writeFileSync(join(dir, 'missing.yaml'), text.replace('template.jinja', 'nope.jinja'));
+  assert.throws(() => loadConfigFile(join(dir, 'missing.yaml')), (err: unknown) => {
+    assert.ok(err instanceof SwitchyardError);
+    assert.match(err.message, /^models\.m\.llm\.chatTemplateFile: cannot read .*nope\.jinja/m);
+    return true;
+  });
 });

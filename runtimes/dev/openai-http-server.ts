@@ -1,0 +1,151 @@
+// The dev runtime's OpenAI port, behaving like vLLM's OpenAI server in front of the vLLM-backend
+// models (tiny-llm): GET /health (200, or 503 when not ready), GET /version, GET /v1/models,
+// POST /v1/chat/completions and POST /v1/completions, streamed (SSE) or not. Owns the HTTP request
+// lifecycle: body, validation, readiness, client disconnects (the response's 'close' before it
+// finished aborts the generation, which the engine counts as cancelled) and the error envelope.
+// Plain node:http, like the control port.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { InferenceEngine } from './inference-engine.js';
+import { SERVER_VERSION } from './inference-service.js';
+import type { ModelRepository } from './model-repository.js';
+import { MAX_MODEL_LEN } from './models/tiny-llm/tiny-llm-model.js';
+import { ChunkStream } from './openai-chunk-stream.js';
+import { asOpenAiError, badRequest, OpenAiError } from './openai-errors.js';
+import { runGeneration, type GenerationCall } from './openai-generation.js';
+import { parseOpenAiRequest, type CompletionKind, type OpenAiRequest } from './openai-request.js';
+import { completionBody, modelList, responseHead, usage } from './openai-responses.js';
+import { SseStream } from './openai-sse.js';
+import type { ServerReadiness } from './server-readiness.js';
+
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const NOT_READY = 'The server is not ready to serve requests.';
+
+export interface OpenAiHttpDeps {
+  repository: ModelRepository;
+  engine: InferenceEngine;
+  readiness: ServerReadiness;
+}
+
+/** The models this port serves: those behind the vLLM backend, whose tensor contract it speaks. */
+export function openAiModels(repository: ModelRepository): string[] {
+  return repository.list().filter((m) => m.spec.backend === 'vllm').map((m) => m.spec.name);
+}
+
+function send(res: ServerResponse, status: number, body = '', contentType = 'application/json'): void {
+  if (res.destroyed || res.headersSent) return;
+  res.writeHead(status, body === '' ? { 'content-length': 0 } : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+const json = (res: ServerResponse, status: number, value: unknown): void => send(res, status, JSON.stringify(value));
+
+const sendError = (res: ServerResponse, error: OpenAiError): void => json(res, error.status, error.toBody());
+
+/** The whole body; an oversized one is read to its end (so the answer can still be sent) and refused. */
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > MAX_BODY_BYTES) reject(new OpenAiError(413, `request body larger than ${MAX_BODY_BYTES} bytes`));
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', reject);
+    req.on('close', () => reject(new Error('the client went away while sending the body')));
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`JSON decode error: ${(err as Error).message}`);
+  }
+}
+
+async function readRequest(kind: CompletionKind, req: IncomingMessage, deps: OpenAiHttpDeps): Promise<OpenAiRequest> {
+  const body = parseJson(await readBody(req));
+  if (!deps.readiness.ready) throw new OpenAiError(503, NOT_READY);
+  return parseOpenAiRequest(kind, body, openAiModels(deps.repository));
+}
+
+async function complete(kind: CompletionKind, req: IncomingMessage, res: ServerResponse, deps: OpenAiHttpDeps): Promise<void> {
+  // The request's own 'close' fires once its body is read; only the response's tells a disconnect.
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) controller.abort(new Error('the client disconnected'));
+  });
+  let request: OpenAiRequest;
+  try {
+    request = await readRequest(kind, req, deps);
+  } catch (err) {
+    sendError(res, asOpenAiError(err));
+    return;
+  }
+  const head = responseHead(kind, request.model);
+  const call: GenerationCall = { id: head.id, model: request.model, prompt: request.prompt, stream: request.stream, samplingJson: request.samplingJson };
+  const { signal } = controller;
+
+  if (!request.stream) {
+    try {
+      const outcome = await runGeneration(deps.engine, call, signal);
+      json(res, 200, completionBody(head, outcome.text, outcome.finishReason, usage(outcome.promptTokens, outcome.completionTokens)));
+    } catch (err) {
+      if (!signal.aborted) sendError(res, asOpenAiError(err));
+    }
+    return;
+  }
+
+  // Headers go out now, before the engine decides on faults: from here on a failure is an error event.
+  const sse = new SseStream(res);
+  sse.open();
+  const chunks = new ChunkStream(sse, head, request.includeUsage);
+  try {
+    chunks.finish(await runGeneration(deps.engine, call, signal, (delta, last) => chunks.delta(delta, last)));
+  } catch (err) {
+    if (!signal.aborted) chunks.fail(asOpenAiError(err));
+  }
+}
+
+function route(req: IncomingMessage, res: ServerResponse, deps: OpenAiHttpDeps): void | Promise<void> {
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  const method = req.method ?? 'GET';
+  const get = method === 'GET' || method === 'HEAD';
+  switch (path) {
+    case '/health':
+      if (get) return send(res, deps.readiness.ready ? 200 : 503);
+      break;
+    case '/version':
+      if (get) return json(res, 200, { version: SERVER_VERSION });
+      break;
+    case '/v1/models':
+      if (get) return json(res, 200, modelList(openAiModels(deps.repository), MAX_MODEL_LEN));
+      break;
+    case '/v1/chat/completions':
+      if (method === 'POST') return complete('chat', req, res, deps);
+      break;
+    case '/v1/completions':
+      if (method === 'POST') return complete('completion', req, res, deps);
+      break;
+    default:
+      // FastAPI's answers for an unknown route and a wrong method.
+      return json(res, 404, { detail: 'Not Found' });
+  }
+  res.setHeader('allow', path.startsWith('/v1/') && path !== '/v1/models' ? 'POST' : 'GET, HEAD');
+  return json(res, 405, { detail: 'Method Not Allowed' });
+}
+
+export function createOpenAiHttpServer(deps: OpenAiHttpDeps): Server {
+  return createServer((req, res) => {
+    Promise.resolve()
+      .then(() => route(req, res, deps))
+      .catch((err: unknown) => {
+        if (!res.headersSent) sendError(res, new OpenAiError(500, err instanceof Error ? err.message : String(err)));
+        else res.destroy();
+      });
+  });
+}
