@@ -1,5 +1,6 @@
 // `npm start`: the dev runtime and the router, each in its own process, on the embedded defaults
-// (client HTTP 8000, admin 8002; dev runtime gRPC 18001, HTTP 18000). Ctrl-C stops both cleanly.
+// (client HTTP 8000, admin 8002; dev runtime gRPC 18001, HTTP 18000, OpenAI HTTP 18002). Ctrl-C
+// stops both cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -67,6 +68,8 @@ const router = start('router', 'router/main.ts', process.argv.slice(2));
 await ready('router', router);
 process.stdout.write(
   '\nSwitchyard is up. Try:\n' +
+    `  curl -N localhost:8000/v1/chat/completions -H 'content-type: application/json' \\\n` +
+    `    -d '{"model":"tiny-llm","stream":true,"max_tokens":12,"messages":[{"role":"user","content":"Say hello"}]}'\n` +
     '  curl -s localhost:8000/v2/models/iris\n' +
     `  curl -s -X POST localhost:8000/v2/models/iris/infer -H 'content-type: application/json' \\\n` +
     `    -d '{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}]}'\n` +

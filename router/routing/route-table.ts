@@ -52,7 +52,7 @@ export class RouteTable {
   resolve(model: string): Route {
     const route = this.#routes.get(model);
     if (route === undefined) {
-      throw new SwitchyardError('SWY_ERR_ROUTE_MODEL_NOT_FOUND', `Request for unknown model: '${model}' is not found`);
+      throw new SwitchyardError('SWY_ERR_ROUTE_MODEL_NOT_FOUND', `Request for unknown model: '${model}' is not found`, { param: 'model' });
     }
     return route;
   }
