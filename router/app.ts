@@ -1,47 +1,80 @@
-// Composition root: the only module that reads the whole config and wires the layers together.
+// Composition root: the only module that reads the whole config and wires the layers together. It
+// also applies a reloaded config: the next fleet is built beside the running one, the router is
+// switched to it, and the previous fleet is retired once the requests still using it are done.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { InFlightLimit } from './admission/in-flight-limit.js';
-import type { Backend } from './backends/backend.js';
-import { OpenAiHttpBackend } from './backends/openai-http/openai-http-backend.js';
-import { TritonGrpcBackend } from './backends/triton-grpc/triton-grpc-backend.js';
-import { compileChatTemplate } from './adapters/triton-llm/index.js';
-import { Cluster } from './clusters/cluster.js';
+import { loadConfigFile } from './config/load-config.js';
 import type { Config } from './config/schema.js';
+import { SwitchyardError } from './core/errors.js';
+import { buildFleet, type Fleet } from './fleet.js';
 import { buildAdminListener } from './listeners/admin-listener.js';
 import { buildClientHttpListener } from './listeners/client-http-listener.js';
 import { ModelRouter } from './routing/model-router.js';
-import { RouteTable } from './routing/route-table.js';
 
 const PACKAGE_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** How often a retired fleet is checked for requests still running on it. */
+const RETIRE_POLL_MS = 50;
+/** How long a reload waits for the next fleet's DNS clusters to find their first endpoints. */
+const DISCOVERY_WAIT_MS = 5_000;
+const DISCOVERY_POLL_MS = 20;
+
+/** Settings bound when the listeners are built: a reload keeps their running values and says so. */
+const RESTART_ONLY: ReadonlyArray<readonly [key: string, read: (c: Config) => unknown]> = [
+  ['listeners.http.host', (c) => c.listeners.http.host],
+  ['listeners.http.port', (c) => c.listeners.http.port],
+  ['listeners.admin.host', (c) => c.listeners.admin.host],
+  ['listeners.admin.port', (c) => c.listeners.admin.port],
+  ['limits.maxBodyBytes', (c) => c.limits.maxBodyBytes],
+];
 
 export interface ListeningAddresses {
   readonly http: AddressInfo;
   readonly admin: AddressInfo;
 }
 
+export type ReloadResult =
+  | {
+      readonly applied: true;
+      readonly models: readonly string[];
+      /** Keys that changed in the file but need a restart; their running values were kept. */
+      readonly restartNeeded: readonly string[];
+    }
+  | { readonly applied: false; readonly error: string };
+
+export interface AppOptions {
+  /** The file the config was loaded from; reload() reads it again. Without one, reload() is refused. */
+  readonly configPath?: string;
+}
+
 export interface App {
   readonly logger: FastifyBaseLogger;
+  /** The config in effect: the last one applied, with restart-only settings as the process started. */
+  readonly config: Config;
   listen(): Promise<ListeningAddresses>;
+  /**
+   * Reads the config file again and switches to it, or keeps the running config when it is invalid
+   * (one `reload-rejected` error line). Serialised: a reload asked for during one runs once after it.
+   * `trigger` only labels the log lines (`SIGHUP`, `file`).
+   */
+  reload(trigger?: string): Promise<ReloadResult>;
   /** Graceful stop: refuse new work, let in-flight requests finish (up to drainTimeoutMs), close. */
   close(): Promise<void>;
 }
 
-export function buildApp(config: Config, logger: FastifyBaseLogger = pino({ level: config.logLevel }) as FastifyBaseLogger): App {
-  const backends: Backend[] = [];
-  const clusters = new Map<string, Cluster>();
-  // Chat templates are compiled now, so a broken one stops the start instead of failing requests.
-  for (const [name, model] of Object.entries(config.models)) {
-    if (model.llm?.chatTemplate !== undefined) compileChatTemplate(model.llm.chatTemplate, `models.${name}.llm.chatTemplate`);
-  }
-  for (const [name, cfg] of Object.entries(config.clusters)) {
-    const backend = cfg.backend === 'triton-grpc' ? new TritonGrpcBackend({ maxMessageBytes: cfg.maxMessageBytes }) : new OpenAiHttpBackend({ apiKey: cfg.apiKey });
-    backends.push(backend);
-    clusters.set(name, new Cluster(name, cfg.endpoints, backend));
-  }
-  const router = new ModelRouter(new RouteTable(config.models), clusters);
+export function buildApp(
+  config: Config,
+  logger: FastifyBaseLogger = pino({ level: config.logLevel }) as FastifyBaseLogger,
+  options: AppOptions = {},
+): App {
+  let live = config;
+  let fleet = buildFleet(config, logger);
+  /** Fleets replaced by a reload whose requests may still be running. */
+  const retiring = new Set<Fleet>();
+  const router = new ModelRouter(fleet.table, fleet.clusters);
   const admission = new InFlightLimit(config.limits.maxInFlight);
 
   const http = buildClientHttpListener({
@@ -51,27 +84,152 @@ export function buildApp(config: Config, logger: FastifyBaseLogger = pino({ leve
     serverName: 'switchyard',
     serverVersion: PACKAGE_VERSION,
     maxBodyBytes: config.limits.maxBodyBytes,
-    maxTensorElements: config.limits.maxTensorElements,
+    // A getter, read per request, so a reload applies it at once.
+    get maxTensorElements() {
+      return live.limits.maxTensorElements;
+    },
   });
   const admin = buildAdminListener({ router, admission, logger });
 
   let closing: Promise<void> | undefined;
+
+  /** Closes `old` once nothing runs on it any more, or after drainTimeoutMs (requests left then fail). */
+  const retire = (old: Fleet, drainTimeoutMs: number): void => {
+    retiring.add(old);
+    const deadline = Date.now() + drainTimeoutMs;
+    const check = (): void => {
+      if (!retiring.has(old)) return; // already closed by close()
+      const left = old.inFlight();
+      if (left > 0 && Date.now() < deadline) {
+        setTimeout(check, RETIRE_POLL_MS).unref();
+        return;
+      }
+      retiring.delete(old);
+      old.close();
+      if (left > 0) logger.warn({ event: 'fleet-retired', inFlight: left }, `previous fleet closed after drainTimeoutMs with ${left} request(s) still on it`);
+      else logger.debug({ event: 'fleet-retired', inFlight: 0 }, 'previous fleet drained and closed');
+    };
+    // The first look is one poll later, not now: a request that resolved its cluster just before the
+    // swap may not have claimed an endpoint yet.
+    setTimeout(check, RETIRE_POLL_MS).unref();
+  };
+
+  const rejected = (trigger: string, err: unknown): ReloadResult => {
+    const message = err instanceof Error ? err.message : String(err);
+    const fields = { event: 'reload-rejected', trigger, config: options.configPath, ...(err instanceof SwitchyardError ? { code: err.code } : err instanceof Error ? { err } : {}) };
+    logger.error(fields, `config reload rejected, the running config stays: ${message}`);
+    return { applied: false, error: message };
+  };
+
+  const applyReload = async (trigger: string): Promise<ReloadResult> => {
+    if (closing !== undefined) return rejected(trigger, 'the router is shutting down');
+    const path = options.configPath;
+    if (path === undefined) return rejected(trigger, 'no config file to reload (the router runs on its embedded default; start it with --config)');
+
+    let next: Config;
+    let nextFleet: Fleet;
+    try {
+      next = loadConfigFile(path);
+      nextFleet = buildFleet(next, logger);
+    } catch (err) {
+      return rejected(trigger, err);
+    }
+    // A DNS cluster starts empty; switching to it before its first answer would fail requests.
+    const undiscovered = await firstDiscovery(nextFleet);
+    if (closing !== undefined) {
+      nextFleet.close();
+      return rejected(trigger, 'the router is shutting down');
+    }
+    if (undiscovered.length > 0) {
+      logger.warn(
+        { event: 'reload-discovery-pending', clusters: undiscovered },
+        `switching anyway: no endpoints discovered yet for cluster(s) ${undiscovered.join(', ')} after ${DISCOVERY_WAIT_MS} ms`,
+      );
+    }
+    try {
+      router.replace(nextFleet.table, nextFleet.clusters);
+    } catch (err) {
+      nextFleet.close();
+      return rejected(trigger, err);
+    }
+    // In-flight requests hold references to the previous fleet's clusters and finish there.
+    const previous = fleet;
+    fleet = nextFleet;
+    retire(previous, next.drainTimeoutMs);
+
+    const restartNeeded = RESTART_ONLY.filter(([, read]) => read(next) !== read(config)).map(([key]) => key);
+    live = Object.freeze({
+      ...next,
+      listeners: config.listeners,
+      limits: Object.freeze({ ...next.limits, maxBodyBytes: config.limits.maxBodyBytes }),
+    });
+    admission.setMax(next.limits.maxInFlight);
+
+    if (restartNeeded.length > 0) {
+      logger.warn(
+        { event: 'reload-restart-needed', keys: restartNeeded },
+        `config changes that need a restart were not applied (the running values stay): ${restartNeeded.join(', ')}`,
+      );
+    }
+    const models = router.models;
+    logger.info({ event: 'reloaded', trigger, config: path, models, clusters: Object.keys(next.clusters) }, `config reloaded from ${path}: ${models.length} model(s)`);
+    // Last, so the lines above still show at the level that was in effect when the reload began.
+    logger.level = next.logLevel;
+    return { applied: true, models, restartNeeded };
+  };
+
+  // One reload at a time (the discovery wait is asynchronous); a burst of requests made during one
+  // is coalesced into a single follow-up, which reads the file as it is by then.
+  let running: Promise<ReloadResult> | undefined;
+  let queued: Promise<ReloadResult> | undefined;
+  const reload = (trigger = 'api'): Promise<ReloadResult> => {
+    if (running === undefined) {
+      running = applyReload(trigger).finally(() => {
+        running = undefined;
+      });
+      return running;
+    }
+    queued ??= running.then(undefined, () => undefined).then(() => {
+      queued = undefined;
+      return reload(trigger);
+    });
+    return queued;
+  };
+
   return {
     logger,
+    get config() {
+      return live;
+    },
     async listen() {
       await http.listen({ host: config.listeners.http.host, port: config.listeners.http.port });
       await admin.listen({ host: config.listeners.admin.host, port: config.listeners.admin.port });
       return { http: address(http), admin: address(admin) };
     },
+    reload,
     close() {
       closing ??= (async () => {
-        await admission.drain(config.drainTimeoutMs);
+        await admission.drain(live.drainTimeoutMs);
         await Promise.allSettled([http.close(), admin.close()]);
-        for (const backend of backends) backend.close();
+        fleet.close();
+        for (const old of retiring) old.close();
+        retiring.clear();
       })();
       return closing;
     },
   };
+}
+
+/** Waits (bounded) until every cluster of `fleet` has endpoints; answers the names of those still without. */
+async function firstDiscovery(fleet: Fleet): Promise<string[]> {
+  const empty = (): string[] => [...fleet.clusters].filter(([, cluster]) => cluster.endpoints.length === 0).map(([name]) => name);
+  const deadline = Date.now() + DISCOVERY_WAIT_MS;
+  let left = empty();
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, DISCOVERY_POLL_MS));
+    left = empty();
+  }
+  return left;
 }
 
 function address(app: FastifyInstance): AddressInfo {

@@ -1,14 +1,28 @@
 // Admission: a bounded number of requests in the router at once; beyond it, a fast rejection with
-// Retry-After instead of unbounded queueing. Also what graceful drain waits on.
+// Retry-After instead of unbounded queueing. Also what graceful drain waits on. The bound is live:
+// a config reload may change it (see setMax).
 import { SwitchyardError } from '../core/errors.js';
 
 export class InFlightLimit {
-  readonly #max: number;
+  #max: number;
   #current = 0;
   #draining = false;
   #idleWaiters: Array<() => void> = [];
 
   constructor(max: number) {
+    this.#max = max;
+  }
+
+  get max(): number {
+    return this.#max;
+  }
+
+  /**
+   * Changes the bound at once. Lowering it below the requests already admitted rejects no one: they
+   * finish, and new requests are admitted again once fewer than `max` are in flight.
+   */
+  setMax(max: number): void {
+    if (!Number.isInteger(max) || max < 1) throw new RangeError(`in-flight limit must be a positive integer, got ${max}`);
     this.#max = max;
   }
 

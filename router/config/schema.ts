@@ -20,9 +20,67 @@ const address = z
   .regex(ADDRESS, 'must be host:port')
   .refine((value) => Number(ADDRESS.exec(value)?.[2]) <= 65535, 'port must be at most 65535');
 
+/** Where a cluster's endpoints come from: a static list, or a DNS name re-resolved on an interval. */
+const dnsDiscovery = z.strictObject({
+  /** A Kubernetes headless Service name (one A/AAAA record per ready pod), or any DNS name. */
+  name: z.string().min(1),
+  port,
+  refreshMs: positiveInt.default(5_000),
+});
+
+/** Endpoint choice within a cluster (filter → scorer → picker; the filters are health, ejection, breaker). */
+const hashKey = z.union([
+  z.strictObject({ header: z.string().min(1).transform((h) => h.toLowerCase()) }),
+  z.strictObject({ openaiUser: z.literal(true) }),
+]);
+const picker = z.discriminatedUnion('type', [
+  /** Power of two choices over in-flight requests (Envoy LEAST_REQUEST). */
+  z.strictObject({ type: z.literal('least-request'), choices: z.number().int().min(2).max(8).default(2) }),
+  z.strictObject({ type: z.literal('round-robin') }),
+  /** Consistent hashing with bounded load: a key sticks to one endpoint unless it is over loadFactor × average. */
+  z.strictObject({ type: z.literal('consistent-hash'), key: hashKey, loadFactor: z.number().min(1).default(1.25) }),
+  /** LLM prefix affinity: a hash of the prompt's leading characters picks the endpoint (warm KV cache) unless it is over loadFactor × average. */
+  z.strictObject({ type: z.literal('prefix-affinity'), prefixChars: positiveInt.default(256), loadFactor: z.number().min(1).default(1.25) }),
+]);
+
+const healthCheck = z.strictObject({
+  intervalMs: positiveInt.default(5_000),
+  timeoutMs: positiveInt.default(1_000),
+  /** Consecutive failed checks before an endpoint is taken out, and passed checks before it is back. */
+  unhealthyThreshold: positiveInt.default(2),
+  healthyThreshold: positiveInt.default(1),
+});
+
+const outlierDetection = z.strictObject({
+  /** Consecutive failed requests (transport errors, 5xx-class upstream statuses) before an ejection. */
+  consecutiveFailures: positiveInt.default(5),
+  /** First ejection lasts this long; each further ejection of the same endpoint lasts one more multiple, up to maxEjectionMs. */
+  baseEjectionMs: positiveInt.default(10_000),
+  maxEjectionMs: positiveInt.default(300_000),
+  /** Never eject more than this share of the cluster's endpoints at once. */
+  maxEjectionPercent: z.number().int().min(0).max(100).default(50),
+});
+
+const circuitBreaker = z.strictObject({
+  /** Requests one endpoint may have in flight; beyond it the endpoint is skipped. */
+  maxInFlightPerEndpoint: positiveInt.default(256),
+  /** Requests that may wait for a free endpoint when all are at their limit; beyond it → 503 with Retry-After. */
+  maxPending: z.number().int().min(0).default(1024),
+});
+
+const clusterCommon = {
+  /** A static endpoint list; or `discovery`. */
+  endpoints: z.array(address).min(1).optional(),
+  discovery: z.strictObject({ dns: dnsDiscovery }).optional(),
+  picker: picker.default({ type: 'least-request', choices: 2 }),
+  healthCheck: healthCheck.default({ intervalMs: 5_000, timeoutMs: 1_000, unhealthyThreshold: 2, healthyThreshold: 1 }),
+  outlierDetection: outlierDetection.default({ consecutiveFailures: 5, baseEjectionMs: 10_000, maxEjectionMs: 300_000, maxEjectionPercent: 50 }),
+  circuitBreaker: circuitBreaker.default({ maxInFlightPerEndpoint: 256, maxPending: 1024 }),
+};
+
 const tritonGrpcCluster = z.strictObject({
   backend: z.literal('triton-grpc'),
-  endpoints: z.array(address).min(1),
+  ...clusterCommon,
   /** Largest gRPC message the router sends or accepts from this cluster. */
   maxMessageBytes: positiveInt.default(256 * 1024 * 1024),
 });
@@ -30,7 +88,7 @@ const tritonGrpcCluster = z.strictObject({
 /** A vLLM (or any OpenAI-compatible) HTTP server: OpenAI requests are forwarded, bytes relayed. */
 const openAiHttpCluster = z.strictObject({
   backend: z.literal('openai-http'),
-  endpoints: z.array(address).min(1),
+  ...clusterCommon,
   /** Sent as `Authorization: Bearer …` (vLLM's --api-key). */
   apiKey: z.string().min(1).optional(),
 });
@@ -74,8 +132,46 @@ const llm = z
   })
   .refine((l) => l.defaultMaxTokens <= l.maxTokens, { message: 'must not exceed maxTokens', path: ['defaultMaxTokens'] });
 
+/** Retries on another endpoint, only before any response byte went to the client. */
+const retry = z.strictObject({
+  /** Retries after the first attempt (0 = never retry). */
+  maxRetries: z.number().int().min(0).max(5).default(2),
+  /** Each attempt's own deadline, so a hung replica is left in time to try another (0 = only the request deadline). */
+  perTryTimeoutMs: z.number().int().min(0).default(0),
+  /** Retries in flight may be at most this share of requests in flight (Envoy's retry budget)… */
+  budgetPercent: z.number().min(0).max(100).default(20),
+  /** …but this many concurrent retries are always allowed, so a quiet route can still retry. */
+  minRetryConcurrency: z.number().int().min(0).default(3),
+  /** Full-jitter exponential back-off between attempts. */
+  backoffBaseMs: z.number().int().min(0).default(25),
+  backoffMaxMs: z.number().int().min(0).default(250),
+});
+
+/** A rule that forces a variant when every listed header has the given value. First match wins. */
+const matchRule = z.strictObject({
+  headers: z.record(z.string().min(1), z.string()).refine((h) => Object.keys(h).length > 0, 'at least one header'),
+  variant: z.string().min(1),
+});
+
+/** A shadow copy: a share of requests also goes to `to`; its answer is compared and dropped. */
+const mirror = z.strictObject({
+  to: z.strictObject({
+    cluster: z.string().regex(CLUSTER_NAME, 'must be a cluster name'),
+    upstreamModel: z.string().min(1).optional(),
+    upstreamVersion: z.string().default(''),
+  }),
+  percent: z.number().min(0).max(100),
+});
+
 const model = z.strictObject({
   split: z.array(variant).min(1),
+  /** Header rules that force a variant, checked before weights. */
+  match: z.array(matchRule).default([]),
+  /** Same key → same variant (while the weights stay the same): a header, or the OpenAI `user` field. */
+  sticky: hashKey.optional(),
+  mirror: mirror.optional(),
+  retry: retry.default({ maxRetries: 2, perTryTimeoutMs: 0, budgetPercent: 20, minRetryConcurrency: 3, backoffBaseMs: 25, backoffMaxMs: 250 }),
+  /** The request deadline; a client may ask for less with `x-switchyard-timeout-ms`, never for more. */
   timeoutMs: positiveInt.default(60_000),
   /** Present for text-generation models: they are served on /v1 (OpenAI) as well as /v2. */
   llm: llm.optional(),
@@ -103,7 +199,25 @@ export const configSchema = z
     models: z.record(z.string().regex(MODEL_NAME, 'model names are letters, digits and . _ : / -'), model),
   })
   .superRefine((config, ctx) => {
+    for (const [name, c] of Object.entries(config.clusters)) {
+      if ((c.endpoints === undefined) === (c.discovery === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['clusters', name, 'endpoints'], message: 'set either endpoints or discovery' });
+      }
+    }
     for (const [modelName, route] of Object.entries(config.models)) {
+      const variantNames = new Set(route.split.map((v, i) => v.name ?? (route.split.length === 1 ? 'default' : `variant-${i}`)));
+      route.match.forEach((rule, i) => {
+        if (!variantNames.has(rule.variant)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['models', modelName, 'match', i, 'variant'],
+            message: `unknown variant "${rule.variant}" (variants: ${[...variantNames].join(', ')})`,
+          });
+        }
+      });
+      if (route.mirror !== undefined && !Object.hasOwn(config.clusters, route.mirror.to.cluster)) {
+        ctx.addIssue({ code: 'custom', path: ['models', modelName, 'mirror', 'to', 'cluster'], message: `unknown cluster "${route.mirror.to.cluster}"` });
+      }
       route.split.forEach((v, i) => {
         if (!Object.hasOwn(config.clusters, v.cluster)) {
           ctx.addIssue({
@@ -126,3 +240,10 @@ export type ModelConfig = Config['models'][string];
 export type VariantConfig = ModelConfig['split'][number];
 export type LimitsConfig = Config['limits'];
 export type LlmConfig = NonNullable<ModelConfig['llm']>;
+export type PickerConfig = ClusterConfig['picker'];
+export type HealthCheckConfig = ClusterConfig['healthCheck'];
+export type OutlierDetectionConfig = ClusterConfig['outlierDetection'];
+export type CircuitBreakerConfig = ClusterConfig['circuitBreaker'];
+export type RetryConfig = ModelConfig['retry'];
+export type MirrorConfig = NonNullable<ModelConfig['mirror']>;
+export type HashKeyConfig = NonNullable<ModelConfig['sticky']>;

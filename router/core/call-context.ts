@@ -1,4 +1,22 @@
-// What every upstream call carries from the listener down: who asked, until when, and how to stop.
+// What every upstream call carries from the listener down: who asked, until when, how to stop,
+// what routing may key on, and where routing reports what it chose.
+
+/** Request facts routing may key on (header rules, sticky keys, hash pickers, prefix affinity). */
+export interface RoutingFacts {
+  /** Request headers, names lower-case (as Node gives them). */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** OpenAI `user` field, when the request had one. */
+  readonly user?: string;
+  /** The leading text of an LLM prompt (system prompt first), for prefix affinity. */
+  readonly promptPrefix?: string;
+}
+
+/** Filled in by routing as it decides, read by the listener for response headers and logs. */
+export interface RouteReport {
+  variant?: string;
+  endpoint?: string;
+  attempts?: number;
+}
 
 export interface CallContext {
   /** The router's request id (x-request-id), sent upstream as metadata for correlation. */
@@ -7,10 +25,18 @@ export interface CallContext {
   readonly deadline: number;
   /** Aborted when the client goes away; upstream calls are cancelled at once. */
   readonly signal: AbortSignal;
+  readonly facts?: RoutingFacts;
+  readonly report?: RouteReport;
 }
 
 /** A child context whose deadline is the earlier of the parent's and now + timeoutMs. */
 export function withTimeout(ctx: CallContext, timeoutMs: number): CallContext {
   const deadline = Math.min(ctx.deadline, Date.now() + timeoutMs);
   return deadline === ctx.deadline ? ctx : { ...ctx, deadline };
+}
+
+/** The first value of a header, or undefined. */
+export function headerValue(facts: RoutingFacts | undefined, name: string): string | undefined {
+  const value = facts?.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }

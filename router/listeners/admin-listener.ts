@@ -1,4 +1,5 @@
-// The admin listener (port 8002): liveness and readiness for orchestrators, never on client ports.
+// The admin listener (port 8002): liveness and readiness for orchestrators, and operator views
+// (mirror comparisons) — never on client ports.
 import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import type { InFlightLimit } from '../admission/in-flight-limit.js';
 import type { ModelRouter } from '../routing/model-router.js';
@@ -27,6 +28,9 @@ export function buildAdminListener(options: AdminListenerOptions): FastifyInstan
     });
     return reply.code(readiness.ready ? 200 : 503).send({ ...readiness, inFlight: options.admission.current });
   });
+
+  // Shadow traffic per model, cumulative since start: copies sent/skipped, outcomes, comparisons, latency sums.
+  app.get('/mirror', async () => ({ models: options.router.mirrorStats() }));
 
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no API at ${req.method} ${req.url.split('?')[0]}` }));
   return app;

@@ -1,13 +1,24 @@
-// The call context of one HTTP request, for every protocol on the client listener.
+// The call context of one HTTP request, for every protocol on the client listener: cancellation
+// when the client leaves, the facts routing keys on, and the report of what routing chose.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CallContext } from '../core/call-context.js';
+import type { CallContext, RoutingFacts } from '../core/call-context.js';
 
 /** Aborted when the client's connection closes before the response is complete. */
-export function requestContext(req: FastifyRequest, reply: FastifyReply, deadline = Number.MAX_SAFE_INTEGER): CallContext {
+export function requestContext(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  deadline = Number.MAX_SAFE_INTEGER,
+  facts: Omit<RoutingFacts, 'headers'> = {},
+): CallContext {
   const controller = new AbortController();
   // `request.raw` 'close' fires once the body is read; only the response side tells a client that left.
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort();
   });
-  return { requestId: req.id, deadline, signal: controller.signal };
+  return { requestId: req.id, deadline, signal: controller.signal, facts: { headers: req.headers, ...facts }, report: {} };
+}
+
+/** Tells the client which variant answered (canary analysis, debugging a split). */
+export function reportRoute(reply: FastifyReply, ctx: CallContext): void {
+  if (ctx.report?.variant !== undefined) reply.header('x-switchyard-variant', ctx.report.variant);
 }

@@ -1,29 +1,38 @@
-// Per request: resolve the model's route, choose a variant, rewrite the model name for the upstream
-// and back for the client, and apply the route's deadline. Clusters are reached only through the
-// narrow ClusterDispatch view, so routing never sees endpoints or wire codecs.
+// Per request: resolve the model's route and choose a variant (header rules, sticky key, weights),
+// rewrite the model name for the upstream and back for the client, apply the deadline (the route's,
+// or shorter if the client asks), hand the cluster the route's retry policy, and send a shadow copy
+// when the route mirrors. Clusters are reached only through the narrow ClusterDispatch view, so
+// routing never sees endpoints or wire codecs.
+// Invariant (hot reload): a request reads the routing graph once, at its start, and uses those
+// references to the end — including for its mirror — so replace() never changes a request mid-way.
+import { performance } from 'node:perf_hooks';
 import type { CallContext } from '../core/call-context.js';
 import { withTimeout } from '../core/call-context.js';
-import { SwitchyardError } from '../core/errors.js';
+import { asSwitchyardError, SwitchyardError } from '../core/errors.js';
+import type { RetryConfig } from '../config/schema.js';
 import type { LlmRequest, LlmResult, LlmUpstream } from '../core/llm.js';
 import type { ModelInferRequest } from '../generated/inference/ModelInferRequest.js';
 import type { ModelInferResponse__Output } from '../generated/inference/ModelInferResponse.js';
 import type { ModelMetadataResponse__Output } from '../generated/inference/ModelMetadataResponse.js';
 import type { ModelConfigResponse__Output } from '../generated/inference/ModelConfigResponse.js';
 import type { ModelStatisticsResponse__Output } from '../generated/inference/ModelStatisticsResponse.js';
-import type { Route, RouteTable, Variant } from './route-table.js';
-import { weightedPick } from './weighted-pick.js';
+import { requestTimeoutMs } from './client-timeout.js';
+import { consumeLlmResult, watchCompletion } from './llm-completion.js';
+import { Mirror, outcomeOf, type Outcome } from './mirror.js';
+import type { MirrorStats } from './mirror-stats.js';
+import type { MirrorTarget, Route, RouteTable, Variant } from './route-table.js';
+import { sameInferOutputs } from './same-infer-outputs.js';
+import { selectVariant } from './variant-selector.js';
 
 interface UpstreamModel {
   readonly name: string;
   readonly version: string;
 }
 
-
-
 /** What routing needs from a cluster. */
 export interface ClusterDispatch {
-  generate(request: LlmRequest, upstream: LlmUpstream, ctx: CallContext): Promise<LlmResult>;
-  infer(request: ModelInferRequest, ctx: CallContext): Promise<ModelInferResponse__Output>;
+  infer(request: ModelInferRequest, ctx: CallContext, retry: RetryConfig): Promise<ModelInferResponse__Output>;
+  generate(request: LlmRequest, upstream: LlmUpstream, ctx: CallContext, retry: RetryConfig): Promise<LlmResult>;
   modelReady(model: UpstreamModel, ctx: CallContext): Promise<boolean>;
   modelMetadata(model: UpstreamModel, ctx: CallContext): Promise<ModelMetadataResponse__Output>;
   modelConfig(model: UpstreamModel, ctx: CallContext): Promise<ModelConfigResponse__Output>;
@@ -35,125 +44,240 @@ export interface ModelReadiness {
   readonly models: Readonly<Record<string, boolean>>;
 }
 
-export class ModelRouter {
-  readonly #table: RouteTable;
-  readonly #clusters: ReadonlyMap<string, ClusterDispatch>;
+export interface ModelRouterOptions {
+  /** Variant choice and mirror sampling; Math.random unless a test passes a seeded one. */
+  readonly random?: () => number;
+  /** Shadow calls in flight at once for this router; sampled copies beyond it are skipped. Default 64. */
+  readonly maxConcurrentMirrors?: number;
+}
 
-  constructor(table: RouteTable, clusters: ReadonlyMap<string, ClusterDispatch>) {
-    this.#table = table;
-    this.#clusters = clusters;
+/** One config's routes and the clusters they name; swapped whole by replace(). */
+interface RoutingGraph {
+  readonly table: RouteTable;
+  readonly clusters: ReadonlyMap<string, ClusterDispatch>;
+}
+
+/** Where a sampled shadow copy goes, resolved with the primary's graph. */
+interface ShadowTarget {
+  readonly target: MirrorTarget;
+  readonly cluster: ClusterDispatch;
+}
+
+type LlmRoute = Route & { llm: NonNullable<Route['llm']> };
+
+export class ModelRouter {
+  #graph: RoutingGraph;
+  readonly #random: () => number;
+  readonly #mirror: Mirror;
+
+  constructor(table: RouteTable, clusters: ReadonlyMap<string, ClusterDispatch>, options: ModelRouterOptions = {}) {
+    this.#graph = { table, clusters };
+    this.#random = options.random ?? Math.random;
+    this.#mirror = new Mirror({
+      random: this.#random,
+      ...(options.maxConcurrentMirrors === undefined ? {} : { maxConcurrent: options.maxConcurrentMirrors }),
+    });
+  }
+
+  /** Hot reload: new requests use the new routes and clusters; requests already started finish on the old. */
+  replace(table: RouteTable, clusters: ReadonlyMap<string, ClusterDispatch>): void {
+    this.#graph = { table, clusters };
   }
 
   get models(): readonly string[] {
-    return this.#table.models;
+    return this.#graph.table.models;
   }
 
   /** Throws SWY_ERR_ROUTE_MODEL_NOT_FOUND for a model with no route. */
   route(model: string): Route {
-    return this.#table.resolve(model);
+    return this.#graph.table.resolve(model);
   }
 
   /** `request.model_name` is the client's model; `version` the client's ('' = route default). */
   async infer(request: ModelInferRequest & { model_name: string }, ctx: CallContext): Promise<ModelInferResponse__Output> {
-    const route = this.#table.resolve(request.model_name);
-    const variant = weightedPick(route.variants);
-    const upstream = upstreamFor(variant, request.model_version ?? '');
-    const response = await this.#cluster(variant).infer(
-      { ...request, model_name: upstream.name, model_version: upstream.version },
-      withTimeout(ctx, route.timeoutMs),
-    );
+    const graph = this.#graph;
+    const route = graph.table.resolve(request.model_name);
+    const timeoutMs = requestTimeoutMs(route.timeoutMs, ctx.facts);
+    const variant = selectVariant(route, ctx.facts, this.#random);
+    const cluster = clusterOf(graph, variant.cluster);
+    const shadow = this.#shadowTarget(graph, route);
+    if (ctx.report !== undefined) ctx.report.variant = variant.name;
+
+    const clientVersion = request.model_version ?? '';
+    const upstream = upstreamFor(variant, clientVersion);
+    const started = performance.now();
+    const primary = cluster.infer({ ...request, model_name: upstream.name, model_version: upstream.version }, withTimeout(ctx, timeoutMs), route.retry);
+    if (shadow !== undefined) {
+      const target = upstreamFor(shadow.target, clientVersion);
+      this.#mirror.send({
+        model: route.model,
+        timeoutMs: route.timeoutMs,
+        ctx,
+        primary: outcomeOf(primary, started),
+        send: (shadowCtx) => shadow.cluster.infer({ ...request, model_name: target.name, model_version: target.version }, shadowCtx, route.retry),
+        sameOutputs: sameInferOutputs,
+      });
+    }
+    const response = await primary;
     // The client asked for its own model name; the upstream's name is an internal detail.
     response.model_name = route.model;
     return response;
   }
 
   /** The route of a text-generation model; any other model is a client error naming `model`. */
-  llmRoute(model: string): Route & { llm: NonNullable<Route['llm']> } {
-    const route = this.#table.resolve(model);
-    if (route.llm === undefined) {
-      throw new SwitchyardError('SWY_ERR_INPUT_INVALID_FIELD', `model '${model}' does not generate text (use /v2/models/${model}/infer)`, { param: 'model' });
-    }
-    return route as Route & { llm: NonNullable<Route['llm']> };
+  llmRoute(model: string): LlmRoute {
+    return llmRouteIn(this.#graph.table, model);
   }
 
   /** Text-generation models, in config order. */
   get llmModels(): readonly string[] {
-    return this.#table.models.filter((m) => this.#table.resolve(m).llm !== undefined);
+    const table = this.#graph.table;
+    return table.models.filter((m) => table.resolve(m).llm !== undefined);
   }
 
-  /** One generation: pick a variant, name the upstream model and its tensor profile, apply the deadline. */
-  generate(request: LlmRequest, ctx: CallContext): Promise<LlmResult> {
-    const route = this.llmRoute(request.model);
-    const variant = weightedPick(route.variants);
-    const upstream = upstreamFor(variant, '');
-    return this.#cluster(variant).generate(
-      request,
-      {
-        model: upstream.name,
-        version: upstream.version,
-        profile: route.llm.profile,
-        chatTemplate: route.llm.chatTemplate,
-        templateVariables: route.llm.templateVariables,
-      },
-      withTimeout(ctx, route.timeoutMs),
-    );
+  /**
+   * One generation: choose a variant, name the upstream model and its tensor profile, apply the
+   * deadline. A mirrored generation's shadow is a non-streaming copy read to its end; only status and
+   * latency are compared (the client's text is consumed by the listener, not seen here).
+   */
+  async generate(request: LlmRequest, ctx: CallContext): Promise<LlmResult> {
+    const graph = this.#graph;
+    const route = llmRouteIn(graph.table, request.model);
+    const timeoutMs = requestTimeoutMs(route.timeoutMs, ctx.facts);
+    const variant = selectVariant(route, ctx.facts, this.#random);
+    const cluster = clusterOf(graph, variant.cluster);
+    const shadow = this.#shadowTarget(graph, route);
+    if (ctx.report !== undefined) ctx.report.variant = variant.name;
+
+    const started = performance.now();
+    const primary = cluster.generate(request, llmUpstream(route, upstreamFor(variant, '')), withTimeout(ctx, timeoutMs), route.retry);
+    if (shadow === undefined) return primary;
+
+    let complete!: (outcome: Outcome<void>) => void;
+    const completed = new Promise<Outcome<void>>((resolve) => (complete = resolve));
+    const shadowRequest = nonStreaming(request);
+    const shadowUpstream = llmUpstream(route, upstreamFor(shadow.target, ''));
+    this.#mirror.send({
+      model: route.model,
+      timeoutMs: route.timeoutMs,
+      ctx,
+      primary: completed,
+      send: async (shadowCtx) => consumeLlmResult(await shadow.cluster.generate(shadowRequest, shadowUpstream, shadowCtx, route.retry)),
+    });
+    let result: LlmResult;
+    try {
+      result = await primary;
+    } catch (err) {
+      complete({ status: asSwitchyardError(err).canonical, latencyMs: performance.now() - started });
+      throw err;
+    }
+    return watchCompletion(result, (status) => complete({ status, latencyMs: performance.now() - started }));
   }
 
   /** Ready when any variant of the model has an endpoint reporting it ready. */
-  async modelReady(model: string, version: string, ctx: CallContext): Promise<boolean> {
-    const route = this.#table.resolve(model);
-    const answers = await Promise.all(
-      route.variants.map((v) => this.#cluster(v).modelReady(upstreamFor(v, version), ctx).catch(() => false)),
-    );
-    return answers.some(Boolean);
+  modelReady(model: string, version: string, ctx: CallContext): Promise<boolean> {
+    return modelReadyIn(this.#graph, model, version, ctx);
   }
 
   async modelMetadata(model: string, version: string, ctx: CallContext): Promise<ModelMetadataResponse__Output> {
-    const { variant, route } = this.#primary(model);
-    const metadata = await this.#cluster(variant).modelMetadata(upstreamFor(variant, version), ctx);
+    const { variant, route, cluster } = primaryOf(this.#graph, model);
+    const metadata = await cluster.modelMetadata(upstreamFor(variant, version), ctx);
     return { ...metadata, name: route.model };
   }
 
   async modelConfig(model: string, version: string, ctx: CallContext): Promise<ModelConfigResponse__Output> {
-    const { variant, route } = this.#primary(model);
-    const response = await this.#cluster(variant).modelConfig(upstreamFor(variant, version), ctx);
+    const { variant, route, cluster } = primaryOf(this.#graph, model);
+    const response = await cluster.modelConfig(upstreamFor(variant, version), ctx);
     return response.config === null ? response : { config: { ...response.config, name: route.model } };
   }
 
   async modelStatistics(model: string, version: string, ctx: CallContext): Promise<ModelStatisticsResponse__Output> {
-    const { variant, route } = this.#primary(model);
-    const response = await this.#cluster(variant).modelStatistics(upstreamFor(variant, version), ctx);
+    const { variant, route, cluster } = primaryOf(this.#graph, model);
+    const response = await cluster.modelStatistics(upstreamFor(variant, version), ctx);
     return { model_stats: response.model_stats.map((s) => ({ ...s, name: route.model })) };
   }
 
   /** Every configured model has at least one ready endpoint. */
   async readiness(ctx: CallContext): Promise<ModelReadiness> {
-    const names = this.#table.models;
-    const answers = await Promise.all(names.map((m) => this.modelReady(m, '', ctx)));
+    const graph = this.#graph;
+    const names = graph.table.models;
+    const answers = await Promise.all(names.map((m) => modelReadyIn(graph, m, '', ctx)));
     const models = Object.fromEntries(names.map((m, i) => [m, answers[i] === true]));
     return { ready: answers.every(Boolean), models };
   }
 
-  /**
-   * Metadata and config describe the model, not a replica: they come from the heaviest variant
-   * (the stable one in a canary split), so clients see one consistent answer.
-   */
-  #primary(model: string): { route: Route; variant: Variant } {
-    const route = this.#table.resolve(model);
-    const variant = route.variants.reduce((a, b) => (b.weight > a.weight ? b : a));
-    return { route, variant };
+  /** Cumulative mirror counters per model (since start, across reloads); mirrored models listed even before traffic. */
+  mirrorStats(): Record<string, MirrorStats> {
+    const table = this.#graph.table;
+    return this.#mirror.stats(table.models.filter((m) => table.resolve(m).mirror !== undefined));
   }
 
-  #cluster(variant: Variant): ClusterDispatch {
-    const cluster = this.#clusters.get(variant.cluster);
+  /** The sampling decision for one request, and where its copy would go. */
+  #shadowTarget(graph: RoutingGraph, route: Route): ShadowTarget | undefined {
+    if (route.mirror === undefined || !this.#mirror.sample(route.mirror.percent)) return undefined;
+    const cluster = graph.clusters.get(route.mirror.cluster);
     if (cluster === undefined) {
-      // Config validation rejects unknown clusters; reaching this is a wiring bug.
-      throw new SwitchyardError('SWY_ERR_INTERNAL', `route refers to unknown cluster "${variant.cluster}"`);
+      // Config validation rejects unknown clusters; a mirror must never fail the client over it.
+      this.#mirror.skip(route.model);
+      return undefined;
     }
-    return cluster;
+    return { target: route.mirror, cluster };
   }
 }
 
-function upstreamFor(variant: Variant, clientVersion: string): UpstreamModel {
-  return { name: variant.upstreamModel, version: clientVersion !== '' ? clientVersion : variant.upstreamVersion };
+function llmRouteIn(table: RouteTable, model: string): LlmRoute {
+  const route = table.resolve(model);
+  if (route.llm === undefined) {
+    throw new SwitchyardError('SWY_ERR_INPUT_INVALID_FIELD', `model '${model}' does not generate text (use /v2/models/${model}/infer)`, { param: 'model' });
+  }
+  return route as LlmRoute;
+}
+
+async function modelReadyIn(graph: RoutingGraph, model: string, version: string, ctx: CallContext): Promise<boolean> {
+  const route = graph.table.resolve(model);
+  const answers = await Promise.all(
+    route.variants.map((v) => clusterOf(graph, v.cluster).modelReady(upstreamFor(v, version), ctx).catch(() => false)),
+  );
+  return answers.some(Boolean);
+}
+
+/**
+ * Metadata and config describe the model, not a replica: they come from the heaviest variant
+ * (the stable one in a canary split), so clients see one consistent answer.
+ */
+function primaryOf(graph: RoutingGraph, model: string): { route: Route; variant: Variant; cluster: ClusterDispatch } {
+  const route = graph.table.resolve(model);
+  const variant = route.variants.reduce((a, b) => (b.weight > a.weight ? b : a));
+  return { route, variant, cluster: clusterOf(graph, variant.cluster) };
+}
+
+function clusterOf(graph: RoutingGraph, name: string): ClusterDispatch {
+  const cluster = graph.clusters.get(name);
+  if (cluster === undefined) {
+    // Config validation rejects unknown clusters; reaching this is a wiring bug.
+    throw new SwitchyardError('SWY_ERR_INTERNAL', `route refers to unknown cluster "${name}"`);
+  }
+  return cluster;
+}
+
+function upstreamFor(target: { readonly upstreamModel: string; readonly upstreamVersion: string }, clientVersion: string): UpstreamModel {
+  return { name: target.upstreamModel, version: clientVersion !== '' ? clientVersion : target.upstreamVersion };
+}
+
+function llmUpstream(route: LlmRoute, upstream: UpstreamModel): LlmUpstream {
+  return {
+    model: upstream.name,
+    version: upstream.version,
+    profile: route.llm.profile,
+    chatTemplate: route.llm.chatTemplate,
+    templateVariables: route.llm.templateVariables,
+  };
+}
+
+/** The shadow copy of a generation: one complete answer, whatever the client asked (no SSE to read). */
+function nonStreaming(request: LlmRequest): LlmRequest {
+  const body: Record<string, unknown> = { ...request.body, stream: false };
+  // OpenAI servers reject stream_options without stream: true.
+  delete body.stream_options;
+  return { ...request, stream: false, includeUsage: false, body };
 }

@@ -1,5 +1,7 @@
-// Model name → route: the variants a request may go to, and the route's timeout.
-import type { Config, LlmConfig } from '../config/schema.js';
+// Model name → route: the variants a request may go to, the rules that choose between them
+// (header matches, sticky key, weights), the mirror, the retry policy and the route's timeout.
+// Built once per config and immutable, so a hot reload swaps a whole table.
+import type { Config, HashKeyConfig, LlmConfig, ModelConfig, RetryConfig } from '../config/schema.js';
 import { SwitchyardError } from '../core/errors.js';
 
 export interface Variant {
@@ -10,9 +12,30 @@ export interface Variant {
   readonly weight: number;
 }
 
+/** Forces `variant` when every header has exactly the value given (names lower-case, as Node gives them). */
+export interface MatchRule {
+  readonly headers: readonly (readonly [name: string, value: string])[];
+  readonly variant: Variant;
+}
+
+/** A shadow copy of `percent` % of the route's requests to a cluster + upstream model. */
+export interface MirrorTarget {
+  readonly cluster: string;
+  readonly upstreamModel: string;
+  readonly upstreamVersion: string;
+  readonly percent: number;
+}
+
 export interface Route {
   readonly model: string;
   readonly variants: readonly Variant[];
+  /** Checked in order before weights; the first rule that matches wins. */
+  readonly match: readonly MatchRule[];
+  /** Same key → same variant while the weights stay the same. */
+  readonly sticky: HashKeyConfig | undefined;
+  readonly mirror: MirrorTarget | undefined;
+  /** The config's own (frozen) object: clusters key their retry budgets on its identity. */
+  readonly retry: RetryConfig;
   readonly timeoutMs: number;
   /** Set for text-generation models (served on /v1 as well). */
   readonly llm: LlmConfig | undefined;
@@ -22,27 +45,7 @@ export class RouteTable {
   readonly #routes: ReadonlyMap<string, Route>;
 
   constructor(models: Config['models']) {
-    this.#routes = new Map(
-      Object.entries(models).map(([model, cfg]) => [
-        model,
-        Object.freeze({
-          model,
-          timeoutMs: cfg.timeoutMs,
-          llm: cfg.llm,
-          variants: Object.freeze(
-            cfg.split.map((v, i) =>
-              Object.freeze({
-                name: v.name ?? (cfg.split.length === 1 ? 'default' : `variant-${i}`),
-                cluster: v.cluster,
-                upstreamModel: v.upstreamModel ?? model,
-                upstreamVersion: v.upstreamVersion,
-                weight: v.weight,
-              }),
-            ),
-          ),
-        }),
-      ]),
-    );
+    this.#routes = new Map(Object.entries(models).map(([model, cfg]) => [model, buildRoute(model, cfg)]));
   }
 
   get models(): readonly string[] {
@@ -56,4 +59,45 @@ export class RouteTable {
     }
     return route;
   }
+}
+
+function buildRoute(model: string, cfg: ModelConfig): Route {
+  const variants = cfg.split.map((v, i) =>
+    Object.freeze({
+      // The same default names the schema validates `match[].variant` against.
+      name: v.name ?? (cfg.split.length === 1 ? 'default' : `variant-${i}`),
+      cluster: v.cluster,
+      upstreamModel: v.upstreamModel ?? model,
+      upstreamVersion: v.upstreamVersion,
+      weight: v.weight,
+    }),
+  );
+  const match = cfg.match.map((rule, i) => {
+    const variant = variants.find((v) => v.name === rule.variant);
+    if (variant === undefined) {
+      // The schema rejects this; reaching it means a table was built from unvalidated config.
+      throw new SwitchyardError('SWY_ERR_CFG_INVALID', `models.${model}.match[${i}].variant: unknown variant "${rule.variant}"`);
+    }
+    const headers = Object.entries(rule.headers).map(([name, value]) => Object.freeze([name.toLowerCase(), value] as const));
+    return Object.freeze({ headers: Object.freeze(headers), variant });
+  });
+  const mirror =
+    cfg.mirror === undefined
+      ? undefined
+      : Object.freeze({
+          cluster: cfg.mirror.to.cluster,
+          upstreamModel: cfg.mirror.to.upstreamModel ?? model,
+          upstreamVersion: cfg.mirror.to.upstreamVersion,
+          percent: cfg.mirror.percent,
+        });
+  return Object.freeze({
+    model,
+    variants: Object.freeze(variants),
+    match: Object.freeze(match),
+    sticky: cfg.sticky !== undefined && 'header' in cfg.sticky ? Object.freeze({ header: cfg.sticky.header.toLowerCase() }) : cfg.sticky,
+    mirror,
+    retry: cfg.retry,
+    timeoutMs: cfg.timeoutMs,
+    llm: cfg.llm,
+  });
 }

@@ -3,6 +3,7 @@
 // counters). Errors are {"error": "..."} like Triton's HTTP API.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { applyFaultPatch, FaultPatchError, readFaults, type FaultTargets } from './fault-settings.js';
+import { reply, replyJson } from './http-reply.js';
 import type { ModelRepository } from './model-repository.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './prometheus-metrics.js';
 
@@ -11,13 +12,6 @@ const MAX_BODY_BYTES = 64 * 1024;
 export interface HttpControlDeps extends FaultTargets {
   repository: ModelRepository;
 }
-
-function send(res: ServerResponse, status: number, body = '', contentType = 'application/json'): void {
-  res.writeHead(status, body === '' ? { 'content-length': 0 } : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-const json = (res: ServerResponse, status: number, value: unknown): void => send(res, status, JSON.stringify(value));
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -46,9 +40,9 @@ async function postFaults(req: IncomingMessage, res: ServerResponse, deps: HttpC
     } catch {
       throw new FaultPatchError('body is not valid JSON');
     }
-    json(res, 200, applyFaultPatch(body, deps));
+    replyJson(res, 200, applyFaultPatch(body, deps));
   } catch (err) {
-    json(res, 400, { error: err instanceof Error ? err.message : String(err) });
+    replyJson(res, 400, { error: err instanceof Error ? err.message : String(err) });
   }
 }
 
@@ -58,30 +52,30 @@ function route(req: IncomingMessage, res: ServerResponse, deps: HttpControlDeps)
   const get = method === 'GET' || method === 'HEAD';
   switch (path) {
     case '/v2/health/live':
-      if (get) return send(res, 200);
+      if (get) return reply(res, 200);
       break;
     case '/v2/health/ready':
-      if (get) return send(res, deps.readiness.ready ? 200 : 400);
+      if (get) return reply(res, deps.readiness.ready ? 200 : 400);
       break;
     case '/metrics':
-      if (get) return send(res, 200, renderMetrics(deps.repository.list().map((m) => m.stats)), METRICS_CONTENT_TYPE);
+      if (get) return reply(res, 200, renderMetrics(deps.repository.list().map((m) => m.stats)), METRICS_CONTENT_TYPE);
       break;
     case '/dev/faults':
-      if (get) return json(res, 200, readFaults(deps));
+      if (get) return replyJson(res, 200, readFaults(deps));
       if (method === 'POST') return postFaults(req, res, deps);
       break;
     case '/dev/stats':
       if (get) {
         const models: Record<string, unknown> = {};
         for (const m of deps.repository.list()) models[m.spec.name] = m.stats.toDevCounters();
-        return json(res, 200, { models });
+        return replyJson(res, 200, { models });
       }
       break;
     default:
-      return json(res, 404, { error: `no route for ${method} ${path}` });
+      return replyJson(res, 404, { error: `no route for ${method} ${path}` });
   }
   res.setHeader('allow', path === '/dev/faults' ? 'GET, HEAD, POST' : 'GET, HEAD');
-  return json(res, 405, { error: `method ${method} not allowed on ${path}` });
+  return replyJson(res, 405, { error: `method ${method} not allowed on ${path}` });
 }
 
 export function createHttpControl(deps: HttpControlDeps): Server {
@@ -89,7 +83,7 @@ export function createHttpControl(deps: HttpControlDeps): Server {
     Promise.resolve()
       .then(() => route(req, res, deps))
       .catch((err: unknown) => {
-        if (!res.headersSent) json(res, 500, { error: err instanceof Error ? err.message : String(err) });
+        if (!res.headersSent) replyJson(res, 500, { error: err instanceof Error ? err.message : String(err) });
         else res.destroy();
       });
   });

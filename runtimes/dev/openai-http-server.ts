@@ -5,6 +5,7 @@
 // finished aborts the generation, which the engine counts as cancelled) and the error envelope.
 // Plain node:http, like the control port.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { reply, replyJson } from './http-reply.js';
 import type { InferenceEngine } from './inference-engine.js';
 import { SERVER_VERSION } from './inference-service.js';
 import type { ModelRepository } from './model-repository.js';
@@ -31,15 +32,7 @@ export function openAiModels(repository: ModelRepository): string[] {
   return repository.list().filter((m) => m.spec.backend === 'vllm').map((m) => m.spec.name);
 }
 
-function send(res: ServerResponse, status: number, body = '', contentType = 'application/json'): void {
-  if (res.destroyed || res.headersSent) return;
-  res.writeHead(status, body === '' ? { 'content-length': 0 } : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-const json = (res: ServerResponse, status: number, value: unknown): void => send(res, status, JSON.stringify(value));
-
-const sendError = (res: ServerResponse, error: OpenAiError): void => json(res, error.status, error.toBody());
+const sendError = (res: ServerResponse, error: OpenAiError): void => replyJson(res, error.status, error.toBody());
 
 /** The whole body; an oversized one is read to its end (so the answer can still be sent) and refused. */
 function readBody(req: IncomingMessage): Promise<string> {
@@ -93,7 +86,7 @@ async function complete(kind: CompletionKind, req: IncomingMessage, res: ServerR
   if (!request.stream) {
     try {
       const outcome = await runGeneration(deps.engine, call, signal);
-      json(res, 200, completionBody(head, outcome.text, outcome.finishReason, usage(outcome.promptTokens, outcome.completionTokens)));
+      replyJson(res, 200, completionBody(head, outcome.text, outcome.finishReason, usage(outcome.promptTokens, outcome.completionTokens)));
     } catch (err) {
       if (!signal.aborted) sendError(res, asOpenAiError(err));
     }
@@ -117,13 +110,13 @@ function route(req: IncomingMessage, res: ServerResponse, deps: OpenAiHttpDeps):
   const get = method === 'GET' || method === 'HEAD';
   switch (path) {
     case '/health':
-      if (get) return send(res, deps.readiness.ready ? 200 : 503);
+      if (get) return reply(res, deps.readiness.ready ? 200 : 503);
       break;
     case '/version':
-      if (get) return json(res, 200, { version: SERVER_VERSION });
+      if (get) return replyJson(res, 200, { version: SERVER_VERSION });
       break;
     case '/v1/models':
-      if (get) return json(res, 200, modelList(openAiModels(deps.repository), MAX_MODEL_LEN));
+      if (get) return replyJson(res, 200, modelList(openAiModels(deps.repository), MAX_MODEL_LEN));
       break;
     case '/v1/chat/completions':
       if (method === 'POST') return complete('chat', req, res, deps);
@@ -133,10 +126,10 @@ function route(req: IncomingMessage, res: ServerResponse, deps: OpenAiHttpDeps):
       break;
     default:
       // FastAPI's answers for an unknown route and a wrong method.
-      return json(res, 404, { detail: 'Not Found' });
+      return replyJson(res, 404, { detail: 'Not Found' });
   }
   res.setHeader('allow', path.startsWith('/v1/') && path !== '/v1/models' ? 'POST' : 'GET, HEAD');
-  return json(res, 405, { detail: 'Method Not Allowed' });
+  return replyJson(res, 405, { detail: 'Method Not Allowed' });
 }
 
 export function createOpenAiHttpServer(deps: OpenAiHttpDeps): Server {

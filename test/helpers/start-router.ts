@@ -1,7 +1,8 @@
 // Starts the real router process (router/main.ts) on ephemeral ports with a given config and waits
-// for its `ready` log line. Tests talk to it over loopback like any client would.
+// for its `ready` log line. Tests talk to it over loopback like any client would; hot-reload tests
+// rewrite its config file through `rewriteConfig`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,18 +17,20 @@ export interface RunningRouter {
   readonly process: ChildProcess;
   /** Every stdout/stderr line so far (structured logs), for assertions and failure messages. */
   readonly output: string[];
+  /** The config file the router was started on. */
+  readonly configPath: string;
+  /**
+   * Replaces the config file (listeners default to 127.0.0.1:0 as at start). By default as editors
+   * and Kubernetes do it: a new file renamed over the old; `inPlace` truncates and writes instead.
+   */
+  rewriteConfig(config: Record<string, unknown>, options?: { inPlace?: boolean }): void;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 export async function startRouter(config: Record<string, unknown>, options: { timeoutMs?: number } = {}): Promise<RunningRouter> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
   const path = join(dir, 'config.yaml');
-  const withPorts = {
-    logLevel: 'info',
-    ...config,
-    listeners: { http: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, ...(config.listeners as object | undefined) },
-  };
-  writeFileSync(path, stringify(withPorts));
+  writeFileSync(path, stringify(withTestDefaults(config)));
   const child = spawn(process.execPath, ['--import', 'tsx', 'router/main.ts', '--config', path], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,6 +67,17 @@ export async function startRouter(config: Record<string, unknown>, options: { ti
     adminUrl: `http://127.0.0.1:${ready.adminPort}`,
     process: child,
     output,
+    configPath: path,
+    rewriteConfig(next, rewrite = {}) {
+      const text = stringify(withTestDefaults(next));
+      if (rewrite.inPlace === true) {
+        writeFileSync(path, text);
+        return;
+      }
+      const temp = join(dir, `.config.yaml.${process.pid}.tmp`);
+      writeFileSync(temp, text);
+      renameSync(temp, path);
+    },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -73,6 +87,15 @@ export async function startRouter(config: Record<string, unknown>, options: { ti
       clearTimeout(timer);
       return code;
     },
+  };
+}
+
+/** Info logs, and listeners on loopback with ephemeral ports unless the config names its own. */
+function withTestDefaults(config: Record<string, unknown>): Record<string, unknown> {
+  return {
+    logLevel: 'info',
+    ...config,
+    listeners: { http: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, ...(config.listeners as object | undefined) },
   };
 }
 

@@ -4,76 +4,15 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { jsonToRaw, joinBytesElements, rawToJson, splitBytesElements } from '../../router/adapters/kserve-tensor/index.js';
+import { jsonToRaw } from '../../router/adapters/kserve-tensor/index.js';
 import type { GRPCInferenceServiceClient } from '../../router/generated/inference/GRPCInferenceService.js';
-import type { InferParameter } from '../../router/generated/inference/InferParameter.js';
 import type { ModelInferRequest } from '../../router/generated/inference/ModelInferRequest.js';
-import type { ModelInferResponse__Output } from '../../router/generated/inference/ModelInferResponse.js';
 import type { ModelStatisticsResponse__Output } from '../../router/generated/inference/ModelStatisticsResponse.js';
 import type { ModelStreamInferResponse__Output } from '../../router/generated/inference/ModelStreamInferResponse.js';
 import { getJson, inferenceClient, postJson, spawnDevRuntime, unary, waitFor, type SpawnedDevRuntime } from '../helpers/dev-runtime.js';
-
-interface LlmOptions {
-  stream?: boolean;
-  exclude?: boolean;
-  sampling?: Record<string, unknown> | string;
-  returns?: boolean;
-  parameters?: Record<string, InferParameter>;
-}
-
-function llmRequest(id: string, prompt: string, o: LlmOptions = {}): ModelInferRequest {
-  const inputs: NonNullable<ModelInferRequest['inputs']> = [];
-  const raw: Buffer[] = [];
-  const bytes = (name: string, value: string) => {
-    inputs.push({ name, datatype: 'BYTES', shape: [1] });
-    raw.push(joinBytesElements([Buffer.from(value, 'utf8')]));
-  };
-  const bool = (name: string, value: boolean) => {
-    inputs.push({ name, datatype: 'BOOL', shape: [1] });
-    raw.push(jsonToRaw(name, 'BOOL', [1], [value]));
-  };
-  bytes('text_input', prompt);
-  if (o.stream !== undefined) bool('stream', o.stream);
-  if (o.exclude !== undefined) bool('exclude_input_in_output', o.exclude);
-  if (o.sampling !== undefined) bytes('sampling_parameters', typeof o.sampling === 'string' ? o.sampling : JSON.stringify(o.sampling));
-  if (o.returns !== false) {
-    for (const name of ['return_finish_reason', 'return_num_input_tokens', 'return_num_output_tokens']) bool(name, true);
-  }
-  return { model_name: 'tiny-llm', id, inputs, raw_input_contents: raw, parameters: o.parameters ?? {} };
-}
-
-function output(resp: ModelInferResponse__Output | null, name: string): string | number | undefined {
-  if (resp === null) return undefined;
-  const at = resp.outputs.findIndex((o) => o.name === name);
-  if (at === -1) return undefined;
-  const meta = resp.outputs[at]!;
-  const raw = resp.raw_output_contents[at] as Buffer;
-  if (meta.datatype === 'BYTES') return splitBytesElements(name, raw)[0]?.toString('utf8');
-  return rawToJson(name, 'UINT32', meta.shape.map(Number), raw)[0] as number;
-}
-
-const isFinal = (m: ModelStreamInferResponse__Output): boolean => m.infer_response?.parameters['triton_final_response']?.bool_param === true;
-
-interface StreamResult {
-  messages: ModelStreamInferResponse__Output[];
-  error?: grpc.ServiceError;
-}
-
-/** Sends requests on one stream, half-closes, and collects every message until the stream ends. */
-function runStream(client: GRPCInferenceServiceClient, requests: ModelInferRequest[], metadata = new grpc.Metadata()): Promise<StreamResult> {
-  return new Promise((resolve) => {
-    const messages: ModelStreamInferResponse__Output[] = [];
-    const stream = client.ModelStreamInfer(metadata, { deadline: Date.now() + 15_000 });
-    stream.on('data', (m: ModelStreamInferResponse__Output) => messages.push(m));
-    stream.on('error', (error: grpc.ServiceError) => resolve({ messages, error }));
-    stream.on('end', () => resolve({ messages }));
-    for (const r of requests) stream.write(r);
-    stream.end();
-  });
-}
+import { cancelAfter, concat, isFinal, llmRequest, output, runStream } from '../helpers/llm-stream.js';
 
 const byId = (messages: ModelStreamInferResponse__Output[], id: string) => messages.filter((m) => m.infer_response?.id === id);
-const concat = (messages: ModelStreamInferResponse__Output[]) => messages.map((m) => output(m.infer_response, 'text_output') ?? '').join('');
 
 let runtime: SpawnedDevRuntime;
 let client: GRPCInferenceServiceClient;
@@ -241,19 +180,7 @@ test('cancelling the stream mid-generation stops it at once and is counted', asy
   await postJson(`${runtime.httpUrl}/dev/faults`, { tokenLatencyMs: 20 });
   try {
     const before = (await getJson<{ models: Record<string, Record<string, number>> }>(`${runtime.httpUrl}/dev/stats`)).body.models['tiny-llm']!;
-    const stream = client.ModelStreamInfer();
-    let received = 0;
-    stream.on('error', () => {});
-    await new Promise<void>((resolve) => {
-      stream.on('data', () => {
-        received++;
-        if (received === 3) {
-          stream.cancel();
-          resolve();
-        }
-      });
-      stream.write(llmRequest('long', PROMPT, { stream: true, sampling: { max_tokens: 1000, ignore_eos: true } }));
-    });
+    await cancelAfter(client, llmRequest('long', PROMPT, { stream: true, sampling: { max_tokens: 1000, ignore_eos: true } }), 3);
     const statsUrl = `${runtime.httpUrl}/dev/stats`;
     const llm = async () => (await getJson<{ models: Record<string, Record<string, number>> }>(statsUrl)).body.models['tiny-llm']!;
     await waitFor(async () => (await llm())['cancelled'] === before['cancelled']! + 1, 3000, 'cancel counted in /dev/stats');

@@ -10,15 +10,14 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import OpenAI from 'openai';
-import { jsonToRaw, joinBytesElements, splitBytesElements } from '../../router/adapters/kserve-tensor/index.js';
 import type { GRPCInferenceServiceClient } from '../../router/generated/inference/GRPCInferenceService.js';
-import type { ModelStreamInferResponse__Output } from '../../router/generated/inference/ModelStreamInferResponse.js';
 import { SERVER_VERSION } from '../../runtimes/dev/inference-service.js';
 import { countTokens } from '../../runtimes/dev/models/tiny-llm/tiny-llm-tokenizer.js';
 import { ChunkStream } from '../../runtimes/dev/openai-chunk-stream.js';
 import { responseHead } from '../../runtimes/dev/openai-responses.js';
 import { SseStream } from '../../runtimes/dev/openai-sse.js';
 import { getJson, inferenceClient, postJson, spawnDevRuntime, waitFor, type DevRuntimeExit, type SpawnedDevRuntime } from '../helpers/dev-runtime.js';
+import { llmRequest, output, runStream } from '../helpers/llm-stream.js';
 
 let rt: SpawnedDevRuntime;
 let grpcClient: GRPCInferenceServiceClient;
@@ -72,33 +71,14 @@ function sseData(text: string): string[] {
 }
 
 /** tiny-llm over gRPC ModelStreamInfer, non-streaming, prompt excluded: the generated text. */
-function grpcGenerate(prompt: string, sampling: Record<string, unknown>, via = grpcClient): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text: string | undefined;
-    const stream = via.ModelStreamInfer();
-    stream.on('data', (m: ModelStreamInferResponse__Output) => {
-      if (m.error_message !== '') reject(new Error(m.error_message));
-      const at = m.infer_response?.outputs.findIndex((o) => o.name === 'text_output') ?? -1;
-      if (at !== -1) text = splitBytesElements('text_output', m.infer_response!.raw_output_contents[at] as Buffer)[0]?.toString('utf8');
-    });
-    stream.on('error', reject);
-    stream.on('end', () => (text === undefined ? reject(new Error('no text_output')) : resolve(text)));
-    stream.write({
-      model_name: 'tiny-llm',
-      id: 'x',
-      inputs: [
-        { name: 'text_input', datatype: 'BYTES', shape: [1] },
-        { name: 'exclude_input_in_output', datatype: 'BOOL', shape: [1] },
-        { name: 'sampling_parameters', datatype: 'BYTES', shape: [1] },
-      ],
-      raw_input_contents: [
-        joinBytesElements([Buffer.from(prompt, 'utf8')]),
-        jsonToRaw('exclude_input_in_output', 'BOOL', [1], [true]),
-        joinBytesElements([Buffer.from(JSON.stringify(sampling), 'utf8')]),
-      ],
-    });
-    stream.end();
-  });
+async function grpcGenerate(prompt: string, sampling: Record<string, unknown>, via = grpcClient): Promise<string> {
+  const { messages, error } = await runStream(via, [llmRequest('x', prompt, { exclude: true, sampling, returns: false })]);
+  if (error !== undefined) throw error;
+  const failed = messages.find((m) => m.error_message !== '');
+  if (failed !== undefined) throw new Error(failed.error_message);
+  const text = messages.map((m) => output(m.infer_response, 'text_output')).filter((t) => t !== undefined).at(-1);
+  if (typeof text !== 'string') throw new Error('no text_output');
+  return text;
 }
 
 const PROMPT = 'Write a short poem about routers.';

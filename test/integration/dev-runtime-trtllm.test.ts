@@ -5,13 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { jsonToRaw, joinBytesElements, rawToJson, splitBytesElements } from '../../router/adapters/kserve-tensor/index.js';
+import { jsonToRaw, joinBytesElements } from '../../router/adapters/kserve-tensor/index.js';
 import type { Datatype } from '../../router/core/datatype.js';
 import type { GRPCInferenceServiceClient } from '../../router/generated/inference/GRPCInferenceService.js';
 import type { InferParameter } from '../../router/generated/inference/InferParameter.js';
 import type { ModelConfigResponse__Output } from '../../router/generated/inference/ModelConfigResponse.js';
 import type { ModelInferRequest } from '../../router/generated/inference/ModelInferRequest.js';
-import type { ModelInferResponse__Output } from '../../router/generated/inference/ModelInferResponse.js';
 import type { ModelMetadataResponse__Output } from '../../router/generated/inference/ModelMetadataResponse.js';
 import type { ModelStatisticsResponse__Output } from '../../router/generated/inference/ModelStatisticsResponse.js';
 import type { ModelStreamInferResponse__Output } from '../../router/generated/inference/ModelStreamInferResponse.js';
@@ -19,6 +18,7 @@ import { countTokens } from '../../runtimes/dev/models/tiny-llm/tiny-llm-tokeniz
 import {
   getJson, grpcError, inferenceClient, modelInfer, postJson, spawnDevRuntime, unary, waitFor, type SpawnedDevRuntime,
 } from '../helpers/dev-runtime.js';
+import { cancelAfter, concat, isFinal, llmRequest, output, runStream } from '../helpers/llm-stream.js';
 
 const MODEL = 'tiny-llm-trt';
 const PROMPT = 'Write a short poem about routers.';
@@ -68,55 +68,7 @@ function trtRequest(id: string, prompt: string, o: TrtOptions = {}): ModelInferR
   return { model_name: MODEL, id, inputs, raw_input_contents: raw, parameters: o.parameters ?? {} };
 }
 
-/** The vLLM-contract request tiny-llm takes, for comparing words. */
-function tinyLlmRequest(id: string, prompt: string, sampling: Record<string, unknown>): ModelInferRequest {
-  return {
-    model_name: 'tiny-llm',
-    id,
-    inputs: [
-      { name: 'text_input', datatype: 'BYTES', shape: [1] },
-      { name: 'exclude_input_in_output', datatype: 'BOOL', shape: [1] },
-      { name: 'sampling_parameters', datatype: 'BYTES', shape: [1] },
-    ],
-    raw_input_contents: [
-      joinBytesElements([Buffer.from(prompt, 'utf8')]),
-      jsonToRaw('exclude_input_in_output', 'BOOL', [1], [true]),
-      joinBytesElements([Buffer.from(JSON.stringify(sampling), 'utf8')]),
-    ],
-  };
-}
-
-function output(resp: ModelInferResponse__Output | null | undefined, name: string): string | number | undefined {
-  if (resp === null || resp === undefined) return undefined;
-  const at = resp.outputs.findIndex((o) => o.name === name);
-  if (at === -1) return undefined;
-  const meta = resp.outputs[at]!;
-  const raw = resp.raw_output_contents[at] as Buffer;
-  if (meta.datatype === 'BYTES') return splitBytesElements(name, raw)[0]?.toString('utf8');
-  return rawToJson(name, meta.datatype as Datatype, meta.shape.map(Number), raw)[0] as number;
-}
-
-const isFinal = (m: ModelStreamInferResponse__Output): boolean => m.infer_response?.parameters['triton_final_response']?.bool_param === true;
 const text = (m: ModelStreamInferResponse__Output | undefined): string => output(m?.infer_response, 'text_output') as string;
-const concat = (messages: ModelStreamInferResponse__Output[]) => messages.map((m) => output(m.infer_response, 'text_output') ?? '').join('');
-
-interface StreamResult {
-  messages: ModelStreamInferResponse__Output[];
-  error?: grpc.ServiceError;
-}
-
-/** Sends requests on one stream, half-closes, and collects every message until the stream ends. */
-function runStream(client: GRPCInferenceServiceClient, requests: ModelInferRequest[], metadata = new grpc.Metadata()): Promise<StreamResult> {
-  return new Promise((resolve) => {
-    const messages: ModelStreamInferResponse__Output[] = [];
-    const stream = client.ModelStreamInfer(metadata, { deadline: Date.now() + 15_000 });
-    stream.on('data', (m: ModelStreamInferResponse__Output) => messages.push(m));
-    stream.on('error', (error: grpc.ServiceError) => resolve({ messages, error }));
-    stream.on('end', () => resolve({ messages }));
-    for (const r of requests) stream.write(r);
-    stream.end();
-  });
-}
 
 /** The single message of a one-request stream. */
 async function only(client: GRPCInferenceServiceClient, request: ModelInferRequest): Promise<ModelStreamInferResponse__Output> {
@@ -242,7 +194,8 @@ test('the flags-only final response arrives only with triton_enable_empty_final_
 });
 
 test('same seed and prompt give the same words as tiny-llm; without a seed the prompt decides', async () => {
-  const tiny = async (sampling: Record<string, unknown>, prompt = PROMPT) => text(await only(client, tinyLlmRequest('t', prompt, sampling)));
+  const tiny = async (sampling: Record<string, unknown>, prompt = PROMPT) =>
+    text(await only(client, llmRequest('t', prompt, { exclude: true, sampling, returns: false })));
   const trt = async (o: TrtOptions, prompt = PROMPT) => text(await only(client, trtRequest('r', prompt, { exclude: true, ...o })));
 
   const seeded = await trt({ seed: 7, maxTokens: 12 });
@@ -357,19 +310,7 @@ test('cancelling the stream mid-generation stops it and is counted', async () =>
   const before = await trtStats();
   await postJson(`${runtime.httpUrl}/dev/faults`, { tokenLatencyMs: 20 });
   try {
-    const stream = client.ModelStreamInfer();
-    let received = 0;
-    stream.on('error', () => {});
-    await new Promise<void>((resolve) => {
-      stream.on('data', () => {
-        received++;
-        if (received === 3) {
-          stream.cancel();
-          resolve();
-        }
-      });
-      stream.write(trtRequest('long', PROMPT, { stream: true, maxTokens: 2000, seed: 1 }));
-    });
+    await cancelAfter(client, trtRequest('long', PROMPT, { stream: true, maxTokens: 2000, seed: 1 }), 3);
     await waitFor(async () => (await trtStats())['cancelled'] === before['cancelled']! + 1, 3000, 'cancel counted in /dev/stats');
     const now = await trtStats();
     assert.equal(now['inFlight'], 0);

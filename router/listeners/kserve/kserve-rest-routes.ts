@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InFlightLimit } from '../../admission/in-flight-limit.js';
 import type { CallContext } from '../../core/call-context.js';
-import { requestContext } from '../request-context.js';
+import { reportRoute, requestContext } from '../request-context.js';
 import { SwitchyardError } from '../../core/errors.js';
 import type { ModelRouter } from '../../routing/model-router.js';
 import { decodeRestInfer } from './rest-infer-request.js';
@@ -90,7 +90,9 @@ export function kserveRestRoutes(app: FastifyInstance, options: KserveRestOption
       try {
         const headerLength = req.headers['inference-header-content-length'];
         const decoded = decodeRestInfer(req.body, Array.isArray(headerLength) ? headerLength[0] : headerLength, { model, version }, options);
-        const response = await router.infer(decoded.request, requestContext(req, reply));
+        const ctx = requestContext(req, reply);
+        const response = await router.infer(decoded.request, ctx);
+        reportRoute(reply, ctx);
         const encoded = encodeRestInferResponse(response, decoded.binaryOutput);
         if (encoded.headerLength !== undefined) {
           reply.header('inference-header-content-length', String(encoded.headerLength));

@@ -7,7 +7,7 @@ import type { InFlightLimit } from '../../admission/in-flight-limit.js';
 import { asSwitchyardError, SwitchyardError } from '../../core/errors.js';
 import type { LlmEvent, LlmKind, LlmRequest, LlmUsage, FinishReason } from '../../core/llm.js';
 import type { ModelRouter } from '../../routing/model-router.js';
-import { requestContext } from '../request-context.js';
+import { reportRoute, requestContext } from '../request-context.js';
 import { parseChatRequest } from './chat-request.js';
 import { parseCompletionRequest } from './completion-request.js';
 import { parseJsonObject } from './json-body.js';
@@ -52,8 +52,9 @@ export function openAiRoutes(app: FastifyInstance, options: OpenAiRoutesOptions)
     const release = admission.acquire();
     // Held until the response is over (a stream outlives this handler), released exactly once.
     reply.raw.once('close', release);
-    const ctx = requestContext(req, reply);
+    const ctx = requestContext(req, reply, Number.MAX_SAFE_INTEGER, routingFacts(request));
     const result = await router.generate(request, ctx);
+    reportRoute(reply, ctx);
 
     if (result.kind === 'relay') {
       const sse = result.contentType.startsWith('text/event-stream');
@@ -105,6 +106,15 @@ async function* relayWithErrorTail(body: Readable, clientGone: AbortSignal, req:
     const lost = new SwitchyardError('SWY_ERR_UPSTREAM_UNAVAILABLE', 'the upstream closed the stream before it was complete', { cause: err });
     yield `\n\ndata: ${JSON.stringify(openAiError(lost).body)}\n\ndata: [DONE]\n\n`;
   }
+}
+
+/** Prefix affinity keys on the prompt's start; a system prompt shared by many requests comes first. */
+const PROMPT_PREFIX_CHARS = 4096;
+
+function routingFacts(request: LlmRequest): { user?: string; promptPrefix: string } {
+  const text = request.kind === 'chat' ? (request.messages ?? []).map((m) => m.content ?? '').join('\n') : (request.prompt ?? '');
+  const user = request.body.user;
+  return { ...(typeof user === 'string' && user !== '' ? { user } : {}), promptPrefix: text.slice(0, PROMPT_PREFIX_CHARS) };
 }
 
 async function collect(events: AsyncIterable<LlmEvent>): Promise<{ text: string; finishReason: FinishReason; usage: LlmUsage }> {

@@ -1,17 +1,15 @@
 // The served `tiny-llm-trt` model: TensorRT-LLM's `ensemble` tensor contract (platform ensemble,
-// max_batch_size 8, decoupled) over tiny-llm's deterministic generator, cost model and
-// concurrency. Streaming sends one response per token, none of them final, then the flags-only
-// final TensorRT-LLM ends a stream with (Triton drops it unless the request opted in); a
-// non-streaming request gets one final response. Generation stops at once when the client cancels.
-import { setTimeout as sleep } from 'node:timers/promises';
+// max_batch_size 8, decoupled) over tiny-llm's deterministic generator, run by tiny-llm's
+// GenerationRunner (cost model, concurrency, cancellation, statistics). Owns the contract, the
+// stop-word handling (kept in the text) and the stream's end: one response per token, none of
+// them final, then the flags-only final TensorRT-LLM ends a stream with (Triton drops it unless
+// the request opted in); a non-streaming request gets one final response.
 import { jsonToRaw, joinBytesElements, type RawTensor } from '../../../../router/adapters/kserve-tensor/index.js';
 import type { CostModel } from '../../cost-model.js';
-import { inferResponse } from '../../infer-response.js';
-import { InstanceScheduler } from '../../instance-scheduler.js';
 import type { ModelSpec, TensorSpec } from '../../model-spec.js';
 import { ModelStats } from '../../model-statistics.js';
 import type { InferCall, ServedModel } from '../../served-model.js';
-import { TinyLlmGeneration } from '../tiny-llm/tiny-llm-generator.js';
+import { GenerationRunner } from '../tiny-llm/generation-runner.js';
 import { readEnsembleRequest, type EnsembleRequest } from './ensemble-request.js';
 
 export const TINY_LLM_TRT = 'tiny-llm-trt';
@@ -72,11 +70,9 @@ const int32Tensor = (name: string, value: number): RawTensor => ({
 export class TinyLlmTrtModel implements ServedModel {
   readonly spec: ModelSpec;
   readonly stats = new ModelStats(TINY_LLM_TRT);
-  readonly #scheduler: InstanceScheduler;
-  readonly #options: TinyLlmTrtModelOptions;
+  readonly #runner: GenerationRunner;
 
   constructor(options: TinyLlmTrtModelOptions) {
-    this.#options = options;
     this.spec = {
       name: TINY_LLM_TRT,
       backend: '',
@@ -89,71 +85,29 @@ export class TinyLlmTrtModel implements ServedModel {
       instanceCount: options.instances,
       instanceKind: 'KIND_MODEL',
     };
-    this.#scheduler = new InstanceScheduler({
-      instances: options.instances * options.maxSequences,
-      maxMergedBatch: 0,
-      onExecution: (batchSize, computeNs) => this.stats.executed(batchSize, computeNs),
+    this.#runner = new GenerationRunner({
+      modelName: this.spec.name, stats: this.stats, instances: options.instances, maxSequences: options.maxSequences, cost: options.cost,
     });
-    this.stats.pendingGauge = () => this.#scheduler.pending;
   }
 
   async execute(call: InferCall): Promise<void> {
     const trt = readEnsembleRequest(this.spec.name, call.request);
-    const { signal } = call;
-    const cost = this.#options.cost;
-    const lease = await this.#scheduler.acquire(1, signal);
-    const computeStart = process.hrtime.bigint();
-    let index = 0;
-    let stepStart = computeStart;
-    let outputNs = 0n;
-    try {
-      await sleep(cost.prefillMs(trt.promptTokens), undefined, { signal });
+    await this.#runner.run(call, {
+      prompt: trt.prompt,
+      promptTokens: trt.promptTokens,
+      stream: trt.stream,
+      prependInput: !trt.excludeInput,
       // TensorRT-LLM detokenizes every output id, so a stop word stays in the text.
-      const generation = new TinyLlmGeneration(trt.prompt, {
+      generation: {
         maxTokens: trt.maxTokens,
         stop: trt.stopWords,
         seed: trt.seed,
         includeStopStrInOutput: true,
         minTokens: trt.minTokens,
-      });
-      while (!generation.finished) {
-        await sleep(cost.tokenLatencyMs, undefined, { signal });
-        const step = generation.step();
-        this.stats.tokens++;
-        if (!trt.stream) continue;
-        const inferNs = process.hrtime.bigint() - stepStart;
-        const encodeStart = process.hrtime.bigint();
-        call.send(inferResponse(this.spec.name, call.request, this.#outputs(trt, step.delta, 1)), false);
-        const encodeNs = process.hrtime.bigint() - encodeStart;
-        outputNs += encodeNs;
-        this.stats.response(index++, 'success', inferNs, encodeNs);
-        stepStart = process.hrtime.bigint();
-      }
-      if (trt.stream) {
-        call.sendEmptyFinal();
-        this.stats.response(index++, 'empty_response', 0n, 0n);
-      } else {
-        const encodeStart = process.hrtime.bigint();
-        const full = (trt.excludeInput ? '' : trt.prompt) + generation.text;
-        call.send(inferResponse(this.spec.name, call.request, this.#outputs(trt, full, generation.tokens)), true);
-        const encodeNs = process.hrtime.bigint() - encodeStart;
-        outputNs += encodeNs;
-        this.stats.response(index++, 'success', encodeStart - computeStart, encodeNs);
-      }
-    } catch (err) {
-      if (signal.aborted) this.stats.response(index, 'cancel', process.hrtime.bigint() - stepStart, 0n);
-      throw err;
-    } finally {
-      lease.release();
-    }
-    const end = process.hrtime.bigint();
-    this.stats.requestSucceeded({
-      batchSize: 1,
-      totalNs: end - call.receivedAt,
-      queueNs: lease.queueNs,
-      computeInputNs: 0n,
-      computeInferNs: end - computeStart - outputNs,
-      computeOutputNs: outputNs,
+      },
+      // TensorRT-LLM ends a stream with a flags-only final; no token response is final.
+      finalResponse: 'empty',
+      outputs: (textOutput, _finishReason, outputTokens) => this.#outputs(trt, textOutput, outputTokens),
     });
   }
 

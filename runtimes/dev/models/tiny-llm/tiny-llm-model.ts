@@ -1,21 +1,20 @@
 // The served `tiny-llm` model: the Triton vLLM backend's tensor contract (decoupled,
-// max_batch_size 0), deterministic text from TinyLlmGeneration, prefill + per-token latency, at
-// most `instances * maxSequences` sequences at once (FIFO beyond), generation stopped at once
-// when the client cancels. Backend errors carry the vLLM backend's "Error generating stream: "
-// prefix and code INTERNAL, as that backend reports them.
+// max_batch_size 0) over TinyLlmGeneration, run by GenerationRunner (prefill + per-token latency,
+// at most `instances * maxSequences` sequences at once, FIFO beyond, generation stopped at once
+// when the client cancels). Owns reading the inputs, vLLM's stop-string handling and outputs, and
+// how a stream ends (`--llm-final-response`). Backend errors carry the vLLM backend's
+// "Error generating stream: " prefix and code INTERNAL, as that backend reports them.
 import { status } from '@grpc/grpc-js';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { jsonToRaw, joinBytesElements, splitBytesElements, type RawTensor } from '../../../../router/adapters/kserve-tensor/index.js';
 import type { LlmFinalResponse } from '../../cli-options.js';
 import type { CostModel } from '../../cost-model.js';
-import { inferResponse } from '../../infer-response.js';
-import { InstanceScheduler } from '../../instance-scheduler.js';
 import type { ModelSpec } from '../../model-spec.js';
 import { ModelStats } from '../../model-statistics.js';
 import { RuntimeError } from '../../runtime-error.js';
 import type { InferCall, ServedModel, ValidatedRequest } from '../../served-model.js';
+import { GenerationRunner } from './generation-runner.js';
 import { parametersAsJson, parseSamplingParameters, type SamplingParameters } from './sampling-parameters.js';
-import { TinyLlmGeneration, type FinishReason } from './tiny-llm-generator.js';
+import type { FinishReason } from './tiny-llm-generator.js';
 import { countTokens } from './tiny-llm-tokenizer.js';
 
 /** Prompt plus generated tokens may not exceed this (vLLM's max_model_len). */
@@ -96,11 +95,11 @@ const uint32Tensor = (name: string, value: number): RawTensor => ({
 export class TinyLlmModel implements ServedModel {
   readonly spec: ModelSpec;
   readonly stats = new ModelStats('tiny-llm');
-  readonly #scheduler: InstanceScheduler;
-  readonly #options: TinyLlmModelOptions;
+  readonly #runner: GenerationRunner;
+  readonly #finalResponse: LlmFinalResponse;
 
   constructor(options: TinyLlmModelOptions) {
-    this.#options = options;
+    this.#finalResponse = options.finalResponse;
     this.spec = {
       name: 'tiny-llm',
       backend: 'vllm',
@@ -126,75 +125,28 @@ export class TinyLlmModel implements ServedModel {
       instanceKind: 'KIND_MODEL',
       parameters: { max_num_seqs: String(options.maxSequences), max_model_len: String(MAX_MODEL_LEN) },
     };
-    this.#scheduler = new InstanceScheduler({
-      instances: options.instances * options.maxSequences,
-      maxMergedBatch: 0,
-      onExecution: (batchSize, computeNs) => this.stats.executed(batchSize, computeNs),
+    this.#runner = new GenerationRunner({
+      modelName: this.spec.name, stats: this.stats, instances: options.instances, maxSequences: options.maxSequences, cost: options.cost,
     });
-    this.stats.pendingGauge = () => this.#scheduler.pending;
   }
 
   async execute(call: InferCall): Promise<void> {
     const llm = readRequest(call.request);
-    const { signal } = call;
-    const cost = this.#options.cost;
-    const lease = await this.#scheduler.acquire(1, signal);
-    const computeStart = process.hrtime.bigint();
-    let index = 0;
-    let stepStart = computeStart;
-    let outputNs = 0n;
-    try {
-      await sleep(cost.prefillMs(llm.promptTokens), undefined, { signal });
-      const generation = new TinyLlmGeneration(llm.prompt, {
+    await this.#runner.run(call, {
+      prompt: llm.prompt,
+      promptTokens: llm.promptTokens,
+      stream: llm.stream,
+      prependInput: llm.prependInput,
+      generation: {
         maxTokens: Math.min(llm.sampling.maxTokens, MAX_MODEL_LEN - llm.promptTokens),
         stop: llm.sampling.stop,
         seed: llm.sampling.seed,
         ignoreEos: llm.sampling.ignoreEos,
         includeStopStrInOutput: llm.sampling.includeStopStrInOutput,
         minTokens: llm.sampling.minTokens,
-      });
-      while (!generation.finished) {
-        await sleep(cost.tokenLatencyMs, undefined, { signal });
-        const step = generation.step();
-        this.stats.tokens++;
-        if (!llm.stream) continue;
-        const inferNs = process.hrtime.bigint() - stepStart;
-        const encodeStart = process.hrtime.bigint();
-        const response = inferResponse(this.spec.name, call.request, this.#outputs(llm, step.delta, step.finishReason, 1));
-        const final = step.finishReason !== null;
-        const emptyFinal = final && this.#options.finalResponse === 'empty';
-        call.send(response, final && !emptyFinal);
-        const encodeNs = process.hrtime.bigint() - encodeStart;
-        outputNs += encodeNs;
-        this.stats.response(index++, 'success', inferNs, encodeNs);
-        if (emptyFinal) {
-          call.sendEmptyFinal();
-          this.stats.response(index++, 'empty_response', 0n, 0n);
-        }
-        stepStart = process.hrtime.bigint();
-      }
-      if (!llm.stream) {
-        const encodeStart = process.hrtime.bigint();
-        const full = (llm.prependInput ? llm.prompt : '') + generation.text;
-        call.send(inferResponse(this.spec.name, call.request, this.#outputs(llm, full, generation.finishReason, generation.tokens)), true);
-        const encodeNs = process.hrtime.bigint() - encodeStart;
-        outputNs += encodeNs;
-        this.stats.response(index++, 'success', encodeStart - computeStart, encodeNs);
-      }
-    } catch (err) {
-      if (signal.aborted) this.stats.response(index, 'cancel', process.hrtime.bigint() - stepStart, 0n);
-      throw err;
-    } finally {
-      lease.release();
-    }
-    const end = process.hrtime.bigint();
-    this.stats.requestSucceeded({
-      batchSize: 1,
-      totalNs: end - call.receivedAt,
-      queueNs: lease.queueNs,
-      computeInputNs: 0n,
-      computeInferNs: end - computeStart - outputNs,
-      computeOutputNs: outputNs,
+      },
+      finalResponse: this.#finalResponse,
+      outputs: (textOutput, finishReason, outputTokens) => this.#outputs(llm, textOutput, finishReason, outputTokens),
     });
   }
 

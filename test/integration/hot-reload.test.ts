@@ -1,0 +1,213 @@
+// Hot reload with real processes: the router's config file rewritten (or SIGHUP) while two dev
+// runtimes serve. Moving a model under load fails no request; an invalid file changes nothing and
+// says why in one line; settings bound to sockets are reported as needing a restart.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { getJson, spawnDevRuntime, waitFor, type SpawnedDevRuntime } from '../helpers/dev-runtime.js';
+import { postJson, request } from '../helpers/http.js';
+import { startRouter, type RunningRouter } from '../helpers/start-router.js';
+
+const IRIS = { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }] };
+
+interface DevStats {
+  models: Record<string, { calls: number; inFlight: number }>;
+}
+
+interface LogLine {
+  level: number;
+  event?: string;
+  msg: string;
+  [key: string]: unknown;
+}
+
+async function calls(runtime: SpawnedDevRuntime): Promise<number> {
+  return (await getJson<DevStats>(`${runtime.httpUrl}/dev/stats`)).body.models.iris?.calls ?? 0;
+}
+
+function logLines(router: RunningRouter, event: string): LogLine[] {
+  const lines: LogLine[] = [];
+  for (const line of router.output) {
+    try {
+      const parsed = JSON.parse(line) as LogLine;
+      if (parsed.event === event) lines.push(parsed);
+    } catch {
+      // not a log line
+    }
+  }
+  return lines;
+}
+
+/** Waits until the router has logged `event` more than `seen` times; answers the newest such line. */
+async function nextLog(router: RunningRouter, event: string, seen: number, timeoutMs = 10_000): Promise<LogLine> {
+  await waitFor(() => logLines(router, event).length > seen, timeoutMs, `a "${event}" log line\n${router.output.join('\n')}`);
+  return logLines(router, event).at(-1) as LogLine;
+}
+
+/** `clients` loops of back-to-back iris infers until stop(); every failure is kept with its reason. */
+function steadyLoad(url: string, clients: number): { sent: () => number; stop: () => Promise<string[]> } {
+  let stopped = false;
+  let sent = 0;
+  const failures: string[] = [];
+  const loops = Array.from({ length: clients }, async () => {
+    while (!stopped) {
+      sent++;
+      try {
+        const res = await postJson(url, IRIS);
+        if (res.status !== 200) failures.push(`${res.status} ${res.text}`);
+      } catch (err) {
+        failures.push(String(err));
+      }
+    }
+  });
+  return {
+    sent: () => sent,
+    stop: async () => {
+      stopped = true;
+      await Promise.all(loops);
+      return failures;
+    },
+  };
+}
+
+describe('hot reload', () => {
+  let a: SpawnedDevRuntime;
+  let b: SpawnedDevRuntime;
+  const config = (irisCluster: 'a' | 'b', extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    clusters: {
+      a: { backend: 'triton-grpc', endpoints: [a.grpcTarget] },
+      b: { backend: 'triton-grpc', endpoints: [b.grpcTarget] },
+    },
+    models: { iris: { split: [{ cluster: irisCluster }] } },
+    ...extra,
+  });
+
+  before(async () => {
+    // A few ms per call and several instances: requests are always in flight on A during the swap.
+    const flags = ['--models', 'iris', '--instances', '4', '--latency-a-ms', '5'];
+    [a, b] = await Promise.all([spawnDevRuntime(flags), spawnDevRuntime(flags)]);
+  });
+  after(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  test('the config file rewritten under steady load moves iris from A to B with zero failed requests', async () => {
+    const router = await startRouter(config('a'));
+    try {
+      const load = steadyLoad(`${router.url}/v2/models/iris/infer`, 8);
+      const [a0, b0] = [await calls(a), await calls(b)];
+      await waitFor(async () => (await calls(a)) >= a0 + 50, 10_000, 'A serves the load');
+
+      router.rewriteConfig(config('b'));
+      const reloaded = await nextLog(router, 'reloaded', 0);
+      assert.deepEqual(reloaded.models, ['iris']);
+      assert.equal(reloaded.trigger, 'file');
+
+      await waitFor(async () => (await calls(b)) >= b0 + 50, 10_000, 'B serves the load');
+      // Every call A will ever get has arrived by now: later requests resolve to B.
+      const aAfter = await calls(a);
+      const bAfter = await calls(b);
+      await waitFor(async () => (await calls(b)) >= bAfter + 100, 10_000, 'B keeps serving');
+      assert.equal(await calls(a), aAfter, "A's call count stopped");
+      await waitFor(async () => (await getJson<DevStats>(`${a.httpUrl}/dev/stats`)).body.models.iris?.inFlight === 0, 5_000, 'A idle');
+
+      const failures = await load.stop();
+      assert.ok(load.sent() > 200, `enough traffic crossed the swap (${load.sent()})`);
+      assert.deepEqual(failures, [], 'no request failed across the swap');
+      assert.deepEqual(logLines(router, 'reload-rejected'), []);
+    } finally {
+      await router.stop();
+    }
+  });
+
+  test('SIGHUP after a rewrite applies it, live limits included', async () => {
+    const router = await startRouter(config('a'));
+    try {
+      assert.equal((await postJson(`${router.url}/v2/models/iris/infer`, IRIS)).status, 200);
+      const b0 = await calls(b);
+      // Written in place and signalled at once: the SIGHUP reload reads the new file.
+      router.rewriteConfig(config('b', { limits: { maxTensorElements: 4, maxInFlight: 64 } }), { inPlace: true });
+      router.process.kill('SIGHUP');
+      await waitFor(() => logLines(router, 'reloaded').some((l) => l.trigger === 'SIGHUP'), 10_000, `a reload by SIGHUP\n${router.output.join('\n')}`);
+
+      const ok = await postJson(`${router.url}/v2/models/iris/infer`, IRIS);
+      assert.equal(ok.status, 200, ok.text);
+      assert.ok((await calls(b)) > b0, 'iris now goes to B');
+      // limits.maxTensorElements applies at once: 8 elements are now too many.
+      const big = await postJson(`${router.url}/v2/models/iris/infer`, { inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 4], data: [1, 2, 3, 4, 5, 6, 7, 8] }] });
+      assert.equal(big.status, 413, big.text);
+      assert.match(big.body.error, /limits\.maxTensorElements/);
+      assert.deepEqual(logLines(router, 'reload-restart-needed'), [], 'nothing here needs a restart');
+      assert.equal(router.process.exitCode, null, 'SIGHUP did not end the process');
+    } finally {
+      await router.stop();
+    }
+  });
+
+  test('an invalid config is rejected in one error line naming the field; the old routes keep serving', async () => {
+    const router = await startRouter(config('a'));
+    try {
+      const b0 = await calls(b);
+      router.rewriteConfig({ ...config('b'), models: { iris: { split: [{ cluster: 'b', weight: -1 }] } } });
+      const rejected = await nextLog(router, 'reload-rejected', 0);
+      assert.equal(rejected.level, 50, 'logged at level error');
+      assert.equal(rejected.code, 'SWY_ERR_CFG_INVALID');
+      assert.match(rejected.msg, /models\.iris\.split\[0\]\.weight/);
+
+      const res = await postJson(`${router.url}/v2/models/iris/infer`, IRIS);
+      assert.equal(res.status, 200, res.text);
+      assert.equal(await calls(b), b0, 'iris still goes to A');
+
+      // What only building the fleet finds (a chat template that does not compile) is rejected the same way.
+      router.rewriteConfig({
+        ...config('b'),
+        models: { iris: { split: [{ cluster: 'b' }] }, chat: { split: [{ cluster: 'b', upstreamModel: 'tiny-llm' }], llm: { chatTemplate: '{% if %}' } } },
+      });
+      const second = await nextLog(router, 'reload-rejected', 1);
+      assert.match(second.msg, /models\.chat\.llm\.chatTemplate/);
+      assert.equal((await postJson(`${router.url}/v2/models/iris/infer`, IRIS)).status, 200);
+      assert.equal(await calls(b), b0, 'iris still goes to A');
+      assert.equal((await request(`${router.url}/v2/models/chat/ready`)).status, 404, 'the rejected model does not exist');
+
+      // A valid file afterwards applies.
+      router.rewriteConfig(config('b'));
+      await nextLog(router, 'reloaded', 0);
+      assert.equal((await postJson(`${router.url}/v2/models/iris/infer`, IRIS)).status, 200);
+      assert.ok((await calls(b)) > b0, 'iris now goes to B');
+      assert.equal(logLines(router, 'reload-rejected').length, 2, 'one line per rejected file');
+      assert.deepEqual(logLines(router, 'reloaded').length, 1);
+    } finally {
+      await router.stop();
+    }
+  });
+
+  test('a listener port change is reported as needing a restart; the router keeps its port and applies the rest', async () => {
+    const router = await startRouter(config('a'));
+    try {
+      const b0 = await calls(b);
+      router.rewriteConfig(
+        config('b', {
+          listeners: { http: { host: '127.0.0.1', port: 65_000 }, admin: { host: '127.0.0.1', port: 0 } },
+          limits: { maxBodyBytes: 1024 },
+        }),
+      );
+      const warning = await nextLog(router, 'reload-restart-needed', 0);
+      assert.equal(warning.level, 40, 'logged at level warn');
+      assert.deepEqual(warning.keys, ['listeners.http.port', 'limits.maxBodyBytes']);
+      await nextLog(router, 'reloaded', 0);
+
+      const res = await postJson(`${router.url}/v2/models/iris/infer`, IRIS);
+      assert.equal(res.status, 200, res.text);
+      assert.ok((await calls(b)) > b0, 'the route change applied');
+      // The body limit kept its running value: a body over the new 1 KiB is still accepted.
+      const padded = await request(`${router.url}/v2/models/iris/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(IRIS) + ' '.repeat(4096),
+      });
+      assert.equal(padded.status, 200, padded.text);
+      assert.equal((await request(`${router.adminUrl}/healthz`)).status, 200);
+    } finally {
+      await router.stop();
+    }
+  });
+});
