@@ -107,7 +107,7 @@ export function buildApp(
       retiring.delete(old);
       old.close();
       if (left > 0) logger.warn({ event: 'fleet-retired', inFlight: left }, `previous fleet closed after drainTimeoutMs with ${left} request(s) still on it`);
-      else logger.debug({ event: 'fleet-retired', inFlight: 0 }, 'previous fleet drained and closed');
+      else logger.info({ event: 'fleet-retired', inFlight: 0 }, 'previous fleet drained and closed');
     };
     // The first look is one poll later, not now: a request that resolved its cluster just before the
     // swap may not have claimed an endpoint yet.

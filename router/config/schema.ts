@@ -205,7 +205,7 @@ export const configSchema = z
       }
     }
     for (const [modelName, route] of Object.entries(config.models)) {
-      const variantNames = new Set(route.split.map((v, i) => v.name ?? (route.split.length === 1 ? 'default' : `variant-${i}`)));
+      const variantNames = new Set(route.split.map((v, i) => variantName(v, i, route.split.length)));
       route.match.forEach((rule, i) => {
         if (!variantNames.has(rule.variant)) {
           ctx.addIssue({
@@ -235,6 +235,11 @@ export const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** A variant's name: its own, else `default` for a lone variant, else `variant-<index>`. */
+export function variantName(variant: { readonly name?: string | undefined }, index: number, count: number): string {
+  return variant.name ?? (count === 1 ? 'default' : `variant-${index}`);
+}
 export type ClusterConfig = Config['clusters'][string];
 export type ModelConfig = Config['models'][string];
 export type VariantConfig = ModelConfig['split'][number];

@@ -31,6 +31,8 @@ export function buildAdminListener(options: AdminListenerOptions): FastifyInstan
 
   // Shadow traffic per model, cumulative since start: copies sent/skipped, outcomes, comparisons, latency sums.
   app.get('/mirror', async () => ({ models: options.router.mirrorStats() }));
+  // Which endpoints each cluster has and how they stand: in flight, health checks, outlier ejection.
+  app.get('/clusters', async () => options.router.clusterSnapshot());
 
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no API at ${req.method} ${req.url.split('?')[0]}` }));
   return app;

@@ -37,6 +37,14 @@ export interface ClusterDispatch {
   modelMetadata(model: UpstreamModel, ctx: CallContext): Promise<ModelMetadataResponse__Output>;
   modelConfig(model: UpstreamModel, ctx: CallContext): Promise<ModelConfigResponse__Output>;
   modelStatistics(model: UpstreamModel, ctx: CallContext): Promise<ModelStatisticsResponse__Output>;
+  /** Each endpoint's state, for the admin listener. */
+  snapshot(): Record<string, EndpointSnapshot>;
+}
+
+export interface EndpointSnapshot {
+  readonly inFlight: number;
+  readonly healthy: boolean;
+  readonly ejected: boolean;
 }
 
 export interface ModelReadiness {
@@ -207,6 +215,11 @@ export class ModelRouter {
   }
 
   /** Cumulative mirror counters per model (since start, across reloads); mirrored models listed even before traffic. */
+  /** Every cluster's endpoints and their state (in flight, healthy, ejected). */
+  clusterSnapshot(): Record<string, Record<string, EndpointSnapshot>> {
+    return Object.fromEntries([...this.#graph.clusters].map(([name, cluster]) => [name, cluster.snapshot()]));
+  }
+
   mirrorStats(): Record<string, MirrorStats> {
     const table = this.#graph.table;
     return this.#mirror.stats(table.models.filter((m) => table.resolve(m).mirror !== undefined));

@@ -1,7 +1,7 @@
 // Model name → route: the variants a request may go to, the rules that choose between them
 // (header matches, sticky key, weights), the mirror, the retry policy and the route's timeout.
 // Built once per config and immutable, so a hot reload swaps a whole table.
-import type { Config, HashKeyConfig, LlmConfig, ModelConfig, RetryConfig } from '../config/schema.js';
+import { variantName, type Config, type HashKeyConfig, type LlmConfig, type ModelConfig, type RetryConfig } from '../config/schema.js';
 import { SwitchyardError } from '../core/errors.js';
 
 export interface Variant {
@@ -65,7 +65,7 @@ function buildRoute(model: string, cfg: ModelConfig): Route {
   const variants = cfg.split.map((v, i) =>
     Object.freeze({
       // The same default names the schema validates `match[].variant` against.
-      name: v.name ?? (cfg.split.length === 1 ? 'default' : `variant-${i}`),
+      name: variantName(v, i, cfg.split.length),
       cluster: v.cluster,
       upstreamModel: v.upstreamModel ?? model,
       upstreamVersion: v.upstreamVersion,

@@ -1,7 +1,7 @@
 // Which variant of a route serves one request: a matching header rule forces one; else a sticky key
 // fixes the point the weighted pick lands on; else the pick is random. Pure: no clock, no I/O.
 import { headerValue, type RoutingFacts } from '../core/call-context.js';
-import { hashString } from '../clusters/scheduler/hash-string.js';
+import { hashString } from '../core/hash-string.js';
 import type { HashKeyConfig } from '../config/schema.js';
 import type { Route, Variant } from './route-table.js';
 import { weightedPick } from './weighted-pick.js';

@@ -3,6 +3,7 @@
 // says why in one line; settings bound to sockets are reported as needing a restart.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
 import { getJson, spawnDevRuntime, waitFor, type SpawnedDevRuntime } from '../helpers/dev-runtime.js';
 import { postJson, request } from '../helpers/http.js';
 import { startRouter, type RunningRouter } from '../helpers/start-router.js';
@@ -83,7 +84,8 @@ describe('hot reload', () => {
 
   before(async () => {
     // A few ms per call and several instances: requests are always in flight on A during the swap.
-    const flags = ['--models', 'iris', '--instances', '4', '--latency-a-ms', '5'];
+    // tiny-llm at 50 ms a token, so a stream outlives a reload.
+    const flags = ['--models', 'iris,tiny-llm', '--instances', '4', '--latency-a-ms', '5', '--token-latency-ms', '50'];
     [a, b] = await Promise.all([spawnDevRuntime(flags), spawnDevRuntime(flags)]);
   });
   after(async () => {
@@ -206,6 +208,54 @@ describe('hot reload', () => {
       });
       assert.equal(padded.status, 200, padded.text);
       assert.equal((await request(`${router.adminUrl}/healthz`)).status, 200);
+    } finally {
+      await router.stop();
+    }
+  });
+
+  test('a stream in flight on the previous fleet finishes there (openai-http, whose close cuts connections)', async () => {
+    const vllm = (irisCluster: 'a' | 'b', chatCluster: 'a-vllm' | 'b-vllm'): Record<string, unknown> => {
+      const base = config(irisCluster) as { clusters: Record<string, unknown>; models: Record<string, unknown> };
+      return {
+        clusters: {
+          ...base.clusters,
+          'a-vllm': { backend: 'openai-http', endpoints: [a.openaiUrl.replace('http://', '')] },
+          'b-vllm': { backend: 'openai-http', endpoints: [b.openaiUrl.replace('http://', '')] },
+        },
+        models: { ...base.models, chat: { split: [{ cluster: chatCluster, upstreamModel: 'tiny-llm' }], llm: {} } },
+      };
+    };
+    const llmCalls = async (runtime: SpawnedDevRuntime): Promise<{ calls: number; inFlight: number }> =>
+      (await getJson<DevStats>(`${runtime.httpUrl}/dev/stats`)).body.models['tiny-llm'] ?? { calls: 0, inFlight: 0 };
+    const router = await startRouter(vllm('a', 'a-vllm'));
+    try {
+      const client = new OpenAI({ baseURL: `${router.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+      const b0 = (await llmCalls(b)).calls;
+      const stream = await client.chat.completions.create({
+        model: 'chat',
+        messages: [{ role: 'user', content: 'Tell me a long story.' }],
+        max_tokens: 40,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      const chunks = stream[Symbol.asyncIterator]();
+      const first = await chunks.next();
+      assert.equal(first.done, false);
+
+      router.rewriteConfig(vllm('a', 'b-vllm'));
+      await nextLog(router, 'reloaded', 0);
+      assert.equal((await llmCalls(a)).inFlight, 1, 'the stream is still running on A after the swap');
+      assert.deepEqual(logLines(router, 'fleet-retired'), [], 'the previous fleet waits for it');
+
+      let usage: OpenAI.CompletionUsage | undefined;
+      for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) usage = next.value.usage ?? usage;
+      assert.equal(usage?.completion_tokens, 40, 'the stream ran to its end on the previous fleet');
+      const retired = await nextLog(router, 'fleet-retired', 0);
+      assert.equal(retired.inFlight, 0, 'closed once drained, not at the timeout');
+
+      const after = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 });
+      assert.equal(after.choices[0]?.finish_reason, 'length');
+      assert.equal((await llmCalls(b)).calls, b0 + 1, 'new requests go to B');
     } finally {
       await router.stop();
     }

@@ -4,7 +4,7 @@
 // and points are totally ordered (hash, then address, then replica): walking a ring clockwise and
 // skipping absent endpoints therefore meets endpoints in exactly the order a ring built from the
 // present endpoints alone would. CandidateRing relies on this.
-import { hashString, mix32 } from './hash-string.js';
+import { hashString, mix32 } from '../../core/hash-string.js';
 
 export const VIRTUAL_NODES_PER_ENDPOINT = 100;
 /** Golden-ratio increment: spreads an endpoint's replica indices before mixing. */

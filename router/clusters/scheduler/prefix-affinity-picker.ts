@@ -8,7 +8,7 @@ import type { RoutingFacts } from '../../core/call-context.js';
 import type { PickerConfig } from '../../config/schema.js';
 import { boundedLoadCapacity } from './bounded-load.js';
 import { CandidateRing } from './candidate-ring.js';
-import { hashString } from './hash-string.js';
+import { hashString } from '../../core/hash-string.js';
 import { LeastRequestPicker } from './least-request-picker.js';
 import type { EndpointLoad, Picker, Random } from './picker.js';
 

@@ -91,8 +91,12 @@ export function kserveRestRoutes(app: FastifyInstance, options: KserveRestOption
         const headerLength = req.headers['inference-header-content-length'];
         const decoded = decodeRestInfer(req.body, Array.isArray(headerLength) ? headerLength[0] : headerLength, { model, version }, options);
         const ctx = requestContext(req, reply);
-        const response = await router.infer(decoded.request, ctx);
-        reportRoute(reply, ctx);
+        let response;
+        try {
+          response = await router.infer(decoded.request, ctx);
+        } finally {
+          reportRoute(reply, ctx); // errors too: a canary's failures must be told apart
+        }
         const encoded = encodeRestInferResponse(response, decoded.binaryOutput);
         if (encoded.headerLength !== undefined) {
           reply.header('inference-header-content-length', String(encoded.headerLength));

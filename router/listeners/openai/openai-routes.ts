@@ -53,8 +53,12 @@ export function openAiRoutes(app: FastifyInstance, options: OpenAiRoutesOptions)
     // Held until the response is over (a stream outlives this handler), released exactly once.
     reply.raw.once('close', release);
     const ctx = requestContext(req, reply, Number.MAX_SAFE_INTEGER, routingFacts(request));
-    const result = await router.generate(request, ctx);
-    reportRoute(reply, ctx);
+    let result;
+    try {
+      result = await router.generate(request, ctx);
+    } finally {
+      reportRoute(reply, ctx); // errors too: a canary's failures must be told apart
+    }
 
     if (result.kind === 'relay') {
       const sse = result.contentType.startsWith('text/event-stream');

@@ -14,7 +14,7 @@ import {
   type Picker,
 } from '../../../router/clusters/scheduler/index.js';
 import { HashRing } from '../../../router/clusters/scheduler/hash-ring.js';
-import { hashString, mix32 } from '../../../router/clusters/scheduler/hash-string.js';
+import { hashString, mix32 } from '../../../router/core/hash-string.js';
 import { seededRandom } from './seeded-random.js';
 
 /** Plain FNV-1a 32 over bytes, to check hashString against. */

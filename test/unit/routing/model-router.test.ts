@@ -52,6 +52,9 @@ class FakeCluster implements ClusterDispatch {
     this.calls.push({ method: 'modelStatistics', model: model.name, ctx });
     return { model_stats: [{ name: model.name } as never] };
   }
+  snapshot() {
+    return { [`${this.name}:1`]: { inFlight: this.calls.length, healthy: true, ejected: false } };
+  }
 }
 
 function inferAnswer(model: string, from: string, value = 1): ModelInferResponse__Output {
@@ -327,6 +330,12 @@ describe('control calls', () => {
     assert.deepEqual(router.llmModels, ['chat']);
     assert.equal(router.llmRoute('chat').llm.profile, 'vllm-backend');
     assert.throws(() => router.llmRoute('iris'), { code: 'SWY_ERR_INPUT_INVALID_FIELD' });
+  });
+
+  test('clusterSnapshot names every cluster of the current graph with its endpoints', () => {
+    const { router } = setup({ iris: IRIS_SPLIT });
+    assert.deepEqual(Object.keys(router.clusterSnapshot()).sort(), ['canary', 'shadow', 'stable']);
+    assert.deepEqual(router.clusterSnapshot().stable, { 'stable:1': { inFlight: 0, healthy: true, ejected: false } });
   });
 });
 

@@ -1,7 +1,7 @@
 // Variant selection: weights, header rules, sticky keys — table-driven, no sockets, seeded randomness.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { hashString } from '../../../router/clusters/scheduler/hash-string.js';
+import { hashString } from '../../../router/core/hash-string.js';
 import { configSchema } from '../../../router/config/schema.js';
 import type { RoutingFacts } from '../../../router/core/call-context.js';
 import { RouteTable, type Route } from '../../../router/routing/route-table.js';
