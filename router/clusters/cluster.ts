@@ -51,7 +51,10 @@ export class Cluster {
   /** One retry budget per route using this cluster (keyed by the route's frozen retry policy). */
   readonly #budgets = new WeakMap<RetryConfig, RetryBudget>();
   readonly #waiting: Waiter[] = [];
-  #inFlightTotal = 0;
+  /** Requests between their start and their first result (waiting for a slot, attempting, backing off). */
+  #starting = 0;
+  /** Answers still being consumed (streams, relayed bodies) after their first result. */
+  #streaming = 0;
 
   constructor(name: string, config: ClusterConfig, backend: Backend, logger: FastifyBaseLogger) {
     this.name = name;
@@ -92,9 +95,12 @@ export class Cluster {
     return [...this.#entries.values()].map((e) => e.endpoint);
   }
 
-  /** Requests this cluster has in flight (streams count until fully consumed). */
+  /**
+   * Requests that still depend on this cluster: starting (queued behind the breaker, attempting,
+   * backing off between retries) or streaming. A retired fleet is closed only when this is 0.
+   */
   get inFlightTotal(): number {
-    return this.#inFlightTotal;
+    return this.#starting + this.#streaming;
   }
 
   inFlight(address: string): number {
@@ -135,11 +141,23 @@ export class Cluster {
         this.#release(entry);
         throw err;
       }
+      // Released exactly once: when the answer is consumed, or when the client leaves (an iterator
+      // that was never started does not run its cleanup when it is closed).
+      this.#streaming++;
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        ctx.signal.removeEventListener('abort', finish);
+        this.#streaming--;
+        this.#release(entry);
+      };
+      ctx.signal.addEventListener('abort', finish, { once: true });
       if (result.kind === 'relay') {
-        result.body.once('close', () => this.#release(entry));
+        result.body.once('close', finish);
         return result;
       }
-      return { kind: 'events', events: this.#releasing(entry, result.events) };
+      return { kind: 'events', events: finishing(result.events, finish) };
     });
   }
 
@@ -174,6 +192,7 @@ export class Cluster {
       this.#budgets.set(retry, budget);
     }
     const requestDone = budget.request();
+    this.#starting++;
     const tried = new Set<string>();
     let releaseRetry: (() => void) | undefined;
     try {
@@ -213,14 +232,7 @@ export class Cluster {
     } finally {
       releaseRetry?.();
       requestDone();
-    }
-  }
-
-  async *#releasing(entry: EndpointEntry, events: AsyncIterable<LlmEvent>): AsyncGenerator<LlmEvent> {
-    try {
-      yield* events;
-    } finally {
-      this.#release(entry);
+      this.#starting--;
     }
   }
 
@@ -236,7 +248,6 @@ export class Cluster {
         const entry = picked === undefined ? undefined : this.#entries.get(picked.endpoint.address);
         if (entry !== undefined) {
           entry.inFlight++;
-          this.#inFlightTotal++;
           return entry;
         }
       }
@@ -257,7 +268,6 @@ export class Cluster {
 
   #release(entry: EndpointEntry): void {
     entry.inFlight--;
-    this.#inFlightTotal--;
     this.#wakeOne();
   }
 
@@ -385,6 +395,14 @@ class PerTryTimer {
 
   clear(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+  }
+}
+
+async function* finishing(events: AsyncIterable<LlmEvent>, finish: () => void): AsyncGenerator<LlmEvent> {
+  try {
+    yield* events;
+  } finally {
+    finish();
   }
 }
 

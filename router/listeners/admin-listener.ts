@@ -1,6 +1,6 @@
 // The admin listener (port 8002): liveness and readiness for orchestrators, and operator views
 // (mirror comparisons) — never on client ports.
-import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import type { InFlightLimit } from '../admission/in-flight-limit.js';
 import type { ModelRouter } from '../routing/model-router.js';
 
@@ -13,7 +13,7 @@ export interface AdminListenerOptions {
 const READINESS_DEADLINE_MS = 3_000;
 
 export function buildAdminListener(options: AdminListenerOptions): FastifyInstance {
-  const app = Fastify({ loggerInstance: options.logger, forceCloseConnections: true, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: options.logger, forceCloseConnections: true, logController: new LogController({ disableRequestLogging: true }) });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -1,7 +1,7 @@
 // The client HTTP listener (port 8000): one fastify instance serving OpenAI (/v1) and KServe V2 REST
 // (/v2). Owns request ids, body limits and the mapping of every error to its protocol's wire format.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import { httpRequestError } from './http-error.js';
 import { kserveRestRoutes, type KserveRestOptions } from './kserve/kserve-rest-routes.js';
 import { v2Error } from './kserve/v2-error.js';
@@ -30,7 +30,8 @@ export function buildClientHttpListener(options: ClientHttpListenerOptions): Fas
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    disableRequestLogging: true,
+    // Per-request lines would double the log volume of a router; errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
   });
 
   // Bodies are parsed by the protocol code (it needs raw bytes for the binary tensor extension and

@@ -111,6 +111,60 @@ describe('failover', () => {
   });
 });
 
+describe('circuit breaker and discovery', () => {
+  test('every endpoint at maxInFlightPerEndpoint: up to maxPending wait, beyond that a fast 503 with Retry-After', async () => {
+    const runtime = await spawnDevRuntime(['--models', 'iris', '--latency-a-ms', '1000']);
+    let router: RunningRouter | undefined;
+    try {
+      router = await startRouter({
+        clusters: { fleet: cluster([runtime], { circuitBreaker: { maxInFlightPerEndpoint: 1, maxPending: 1 } }) },
+        models: { iris: { split: [{ cluster: 'fleet' }] } },
+      });
+      const url = `${router.url}/v2/models/iris/infer`;
+      const first = postJson(url, IRIS);
+      await waitFor(async () => (await endpointStates(router as RunningRouter, 'fleet'))[runtime.grpcTarget]?.inFlight === 1, 5000, 'one request in flight');
+      // Two more while the slot is taken: one may wait (maxPending 1), the other is refused at once.
+      const [second, third] = await Promise.all([postJson(url, IRIS), postJson(url, IRIS)]);
+      const refused = [second, third].filter((r) => r.status === 503);
+      const served = [second, third].filter((r) => r.status === 200);
+      assert.equal(refused.length, 1, `one refused: ${second.status}, ${third.status}`);
+      assert.equal(served.length, 1, 'the waiting one got the slot when it freed');
+      assert.equal(refused[0]?.headers.get('retry-after'), '1');
+      assert.match(refused[0]?.body.error, /at its limit/);
+      assert.equal((await first).status, 200);
+    } finally {
+      await stopAll(router, [runtime]);
+    }
+  });
+
+  test('DNS discovery: endpoints come from a name (localhost via /etc/hosts), requests flow', async () => {
+    const runtime = await spawnDevRuntime(['--models', 'iris']);
+    let router: RunningRouter | undefined;
+    try {
+      router = await startRouter({
+        clusters: {
+          fleet: {
+            backend: 'triton-grpc',
+            discovery: { dns: { name: 'localhost', port: runtime.grpcPort, refreshMs: 500 } },
+            healthCheck: { intervalMs: 200, timeoutMs: 200, unhealthyThreshold: 1, healthyThreshold: 1 },
+          },
+        },
+        models: { iris: { split: [{ cluster: 'fleet' }] } },
+      });
+      await waitFor(async () => Object.keys(await endpointStates(router as RunningRouter, 'fleet')).includes(`127.0.0.1:${runtime.grpcPort}`), 5000, 'localhost resolved');
+      const statuses = await load(`${router.url}/v2/models/iris/infer`, IRIS, 40, 4);
+      assert.deepEqual(statuses.filter((s) => s !== 200), []);
+      // If localhost also resolves to ::1 (where nothing listens), that endpoint is found unhealthy.
+      const states = await endpointStates(router, 'fleet');
+      if (states[`[::1]:${runtime.grpcPort}`] !== undefined) {
+        await waitFor(async () => (await endpointStates(router as RunningRouter, 'fleet'))[`[::1]:${runtime.grpcPort}`]?.healthy === false, 5000, '::1 is unhealthy');
+      }
+    } finally {
+      await stopAll(router, [runtime]);
+    }
+  });
+});
+
 describe('pickers', () => {
   test('least-request sends a slow replica less than round-robin does', async () => {
     // 20 ms vs 1 ms per call; one instance each, so the slow one queues.

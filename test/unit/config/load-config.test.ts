@@ -146,3 +146,12 @@ test('llm.chatTemplateFile is read relative to the config file; a missing one na
     return true;
   });
 });
+
+test('every YAML config example in README.md and docs/CONFIG.md is a valid config', () => {
+  for (const doc of ['../../../README.md', '../../../docs/CONFIG.md']) {
+    const text = readFileSync(new URL(doc, import.meta.url), 'utf8');
+    const blocks = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string).filter((b) => /^clusters:/m.test(b));
+    assert.ok(blocks.length > 0, `${doc} has config examples`);
+    for (const block of blocks) parseConfigText(block, doc, {});
+  }
+});
