@@ -15,7 +15,7 @@ import {
 } from '../../../router/clusters/scheduler/index.js';
 import { HashRing } from '../../../router/clusters/scheduler/hash-ring.js';
 import { hashString, mix32 } from '../../../router/core/hash-string.js';
-import { seededRandom } from './seeded-random.js';
+import { seededRandom } from '../../helpers/seeded-random.js';
 
 /** Plain FNV-1a 32 over bytes, to check hashString against. */
 function fnv1a32(bytes: Uint8Array): number {

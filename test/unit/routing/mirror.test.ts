@@ -8,7 +8,7 @@ import type { ModelInferResponse__Output } from '../../../router/generated/infer
 import type { InferTensorContents__Output } from '../../../router/generated/inference/InferTensorContents.js';
 import { Mirror, type Outcome, type ShadowCall } from '../../../router/routing/mirror.js';
 import { sameInferOutputs } from '../../../router/routing/same-infer-outputs.js';
-import { binomialBounds, seededRandom } from './seeded-random.js';
+import { binomialBounds, seededRandom } from '../../helpers/seeded-random.js';
 
 type Output = ModelInferResponse__Output['outputs'][number];
 

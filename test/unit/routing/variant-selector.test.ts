@@ -6,7 +6,7 @@ import { configSchema } from '../../../router/config/schema.js';
 import type { RoutingFacts } from '../../../router/core/call-context.js';
 import { RouteTable, type Route } from '../../../router/routing/route-table.js';
 import { selectVariant, stickyPoint } from '../../../router/routing/variant-selector.js';
-import { binomialBounds, seededRandom } from './seeded-random.js';
+import { binomialBounds, seededRandom } from '../../helpers/seeded-random.js';
 
 const CLUSTERS = {
   stable: { backend: 'triton-grpc', endpoints: ['127.0.0.1:1'] },
