@@ -12,6 +12,7 @@ import { SwitchyardError } from './core/errors.js';
 import { buildFleet, type Fleet } from './fleet.js';
 import { buildAdminListener } from './listeners/admin-listener.js';
 import { buildClientHttpListener } from './listeners/client-http-listener.js';
+import { KserveGrpcListener } from './listeners/kserve-grpc/kserve-grpc-listener.js';
 import { ModelRouter } from './routing/model-router.js';
 
 const PACKAGE_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -26,6 +27,8 @@ const DISCOVERY_POLL_MS = 20;
 const RESTART_ONLY: ReadonlyArray<readonly [key: string, read: (c: Config) => unknown]> = [
   ['listeners.http.host', (c) => c.listeners.http.host],
   ['listeners.http.port', (c) => c.listeners.http.port],
+  ['listeners.grpc.host', (c) => c.listeners.grpc.host],
+  ['listeners.grpc.port', (c) => c.listeners.grpc.port],
   ['listeners.admin.host', (c) => c.listeners.admin.host],
   ['listeners.admin.port', (c) => c.listeners.admin.port],
   ['limits.maxBodyBytes', (c) => c.limits.maxBodyBytes],
@@ -33,6 +36,7 @@ const RESTART_ONLY: ReadonlyArray<readonly [key: string, read: (c: Config) => un
 
 export interface ListeningAddresses {
   readonly http: AddressInfo;
+  readonly grpc: AddressInfo;
   readonly admin: AddressInfo;
 }
 
@@ -85,6 +89,17 @@ export function buildApp(
     serverVersion: PACKAGE_VERSION,
     maxBodyBytes: config.limits.maxBodyBytes,
     // A getter, read per request, so a reload applies it at once.
+    get maxTensorElements() {
+      return live.limits.maxTensorElements;
+    },
+  });
+  const grpc = new KserveGrpcListener({
+    router,
+    admission,
+    logger,
+    serverName: 'switchyard',
+    serverVersion: PACKAGE_VERSION,
+    maxMessageBytes: config.limits.maxBodyBytes,
     get maxTensorElements() {
       return live.limits.maxTensorElements;
     },
@@ -203,14 +218,19 @@ export function buildApp(
     },
     async listen() {
       await http.listen({ host: config.listeners.http.host, port: config.listeners.http.port });
+      const grpcAddress = await grpc.listen(config.listeners.grpc.host, config.listeners.grpc.port);
       await admin.listen({ host: config.listeners.admin.host, port: config.listeners.admin.port });
-      return { http: address(http), admin: address(admin) };
+      return { http: address(http), grpc: grpcAddress, admin: address(admin) };
     },
     reload,
     close() {
       closing ??= (async () => {
+        const drainUntil = Date.now() + live.drainTimeoutMs;
+        // Open ModelStreamInfer calls end once their requests are answered; new requests on them are refused.
+        grpc.drain();
         await admission.drain(live.drainTimeoutMs);
-        await Promise.allSettled([http.close(), admin.close()]);
+        // gRPC: stop accepting calls, and cut off whatever still runs when drainTimeoutMs is up.
+        await Promise.allSettled([http.close(), grpc.close(Math.max(0, drainUntil - Date.now())), admin.close()]);
         fleet.close();
         for (const old of retiring) old.close();
         retiring.clear();

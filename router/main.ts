@@ -49,8 +49,8 @@ async function main(): Promise<void> {
   }
 
   app.logger.info(
-    { event: 'ready', httpPort: addresses.http.port, adminPort: addresses.admin.port, config: path, watching: watcher !== undefined },
-    `switchyard listening: client HTTP ${addresses.http.address}:${addresses.http.port}, admin ${addresses.admin.address}:${addresses.admin.port}`,
+    { event: 'ready', httpPort: addresses.http.port, grpcPort: addresses.grpc.port, adminPort: addresses.admin.port, config: path, watching: watcher !== undefined },
+    `switchyard listening: client HTTP ${addresses.http.address}:${addresses.http.port}, client gRPC ${addresses.grpc.address}:${addresses.grpc.port}, admin ${addresses.admin.address}:${addresses.admin.port}`,
   );
 
   const stop = (signal: string): void => {

@@ -1,5 +1,5 @@
 // `npm start`: the dev runtime and the router, each in its own process, on the embedded defaults
-// (client HTTP 8000, admin 8002; dev runtime gRPC 18001, HTTP 18000, OpenAI HTTP 18002). Ctrl-C
+// (client HTTP 8000, client gRPC 8001, admin 8002; dev runtime gRPC 18001, HTTP 18000, OpenAI HTTP 18002). Ctrl-C
 // stops both cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -73,5 +73,6 @@ process.stdout.write(
     '  curl -s localhost:8000/v2/models/iris\n' +
     `  curl -s -X POST localhost:8000/v2/models/iris/infer -H 'content-type: application/json' \\\n` +
     `    -d '{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}]}'\n` +
+    '  KServe V2 gRPC on localhost:8001, e.g. tritonclient.grpc.InferenceServerClient("localhost:8001") (see README.md)\n' +
     'Ctrl-C stops both processes.\n\n',
 );

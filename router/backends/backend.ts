@@ -8,6 +8,7 @@ import type { ModelInferResponse__Output } from '../generated/inference/ModelInf
 import type { ModelMetadataResponse__Output } from '../generated/inference/ModelMetadataResponse.js';
 import type { ModelConfigResponse__Output } from '../generated/inference/ModelConfigResponse.js';
 import type { ModelStatisticsResponse__Output } from '../generated/inference/ModelStatisticsResponse.js';
+import type { ModelStreamInferResponse__Output } from '../generated/inference/ModelStreamInferResponse.js';
 
 export interface ModelRef {
   readonly name: string;
@@ -23,6 +24,12 @@ export interface Backend {
    */
   generate(endpoint: Endpoint, request: LlmRequest, upstream: LlmUpstream, ctx: CallContext): Promise<LlmResult>;
   infer(endpoint: Endpoint, request: ModelInferRequest, ctx: CallContext): Promise<ModelInferResponse__Output>;
+  /**
+   * One V2 request on its own upstream ModelStreamInfer call, responses passed through as they come.
+   * Resolves after the first response (like generate); the iterable ends after the request's last
+   * response, and leaving it early cancels the upstream call.
+   */
+  streamInfer(endpoint: Endpoint, request: ModelInferRequest, ctx: CallContext): Promise<AsyncIterable<ModelStreamInferResponse__Output>>;
   serverReady(endpoint: Endpoint, ctx: CallContext): Promise<boolean>;
   modelReady(endpoint: Endpoint, model: ModelRef, ctx: CallContext): Promise<boolean>;
   modelMetadata(endpoint: Endpoint, model: ModelRef, ctx: CallContext): Promise<ModelMetadataResponse__Output>;

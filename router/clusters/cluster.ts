@@ -7,13 +7,14 @@ import type { Backend, ModelRef } from '../backends/backend.js';
 import type { CallContext } from '../core/call-context.js';
 import type { Endpoint } from '../core/endpoint.js';
 import { asSwitchyardError, SwitchyardError } from '../core/errors.js';
-import type { LlmEvent, LlmRequest, LlmResult, LlmUpstream } from '../core/llm.js';
+import type { LlmRequest, LlmResult, LlmUpstream } from '../core/llm.js';
 import type { ClusterConfig, RetryConfig } from '../config/schema.js';
 import type { ModelInferRequest } from '../generated/inference/ModelInferRequest.js';
 import type { ModelInferResponse__Output } from '../generated/inference/ModelInferResponse.js';
 import type { ModelMetadataResponse__Output } from '../generated/inference/ModelMetadataResponse.js';
 import type { ModelConfigResponse__Output } from '../generated/inference/ModelConfigResponse.js';
 import type { ModelStatisticsResponse__Output } from '../generated/inference/ModelStatisticsResponse.js';
+import type { ModelStreamInferResponse__Output } from '../generated/inference/ModelStreamInferResponse.js';
 import { backoffMs } from '../resilience/backoff.js';
 import { OutlierDetector } from '../resilience/outlier-detector.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
@@ -141,24 +142,49 @@ export class Cluster {
         this.#release(entry);
         throw err;
       }
-      // Released exactly once: when the answer is consumed, or when the client leaves (an iterator
-      // that was never started does not run its cleanup when it is closed).
-      this.#streaming++;
-      let finished = false;
-      const finish = (): void => {
-        if (finished) return;
-        finished = true;
-        ctx.signal.removeEventListener('abort', finish);
-        this.#streaming--;
-        this.#release(entry);
-      };
-      ctx.signal.addEventListener('abort', finish, { once: true });
+      const finish = this.#holdUntilConsumed(entry, ctx);
       if (result.kind === 'relay') {
         result.body.once('close', finish);
         return result;
       }
       return { kind: 'events', events: finishing(result.events, finish) };
     });
+  }
+
+  /**
+   * One V2 request on its own upstream stream, responses passed through. As generate: retried only
+   * before the first response, and the endpoint stays busy until the responses are consumed.
+   */
+  streamInfer(request: ModelInferRequest, ctx: CallContext, retry: RetryConfig): Promise<AsyncIterable<ModelStreamInferResponse__Output>> {
+    return this.#withRetries(retry, ctx, async (entry, attemptCtx) => {
+      let responses: AsyncIterable<ModelStreamInferResponse__Output>;
+      try {
+        responses = await this.backend.streamInfer(entry.endpoint, request, attemptCtx);
+      } catch (err) {
+        this.#release(entry);
+        throw err;
+      }
+      return finishing(responses, this.#holdUntilConsumed(entry, ctx));
+    });
+  }
+
+  /**
+   * Counts an answer as streaming until the returned function is called; it releases the endpoint
+   * exactly once: when the answer is consumed, or when the client leaves (an iterator that was
+   * never started does not run its cleanup when it is closed).
+   */
+  #holdUntilConsumed(entry: EndpointEntry, ctx: CallContext): () => void {
+    this.#streaming++;
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      ctx.signal.removeEventListener('abort', finish);
+      this.#streaming--;
+      this.#release(entry);
+    };
+    ctx.signal.addEventListener('abort', finish, { once: true });
+    return finish;
   }
 
   /** True when any fit endpoint (healthy, not ejected) reports the model ready. */
@@ -398,9 +424,9 @@ class PerTryTimer {
   }
 }
 
-async function* finishing(events: AsyncIterable<LlmEvent>, finish: () => void): AsyncGenerator<LlmEvent> {
+async function* finishing<T>(items: AsyncIterable<T>, finish: () => void): AsyncGenerator<T> {
   try {
-    yield* events;
+    yield* items;
   } finally {
     finish();
   }

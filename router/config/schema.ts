@@ -163,8 +163,26 @@ const mirror = z.strictObject({
   percent: z.number().min(0).max(100),
 });
 
+/** Router-side dynamic batching of V2 infer requests, modelled on Triton's dynamic batcher. */
+const batching = z
+  .strictObject({
+    /** Largest merged batch (rows on dimension 0); capped by the upstream model's max_batch_size. */
+    maxBatchSize: z.number().int().min(2).default(32),
+    /** How long the first request of a batch may wait for company. */
+    maxQueueDelayUs: z.number().int().min(0).default(2_000),
+    /** Batch sizes to send as soon as they are reached (each ≤ maxBatchSize). */
+    preferredBatchSizes: z.array(z.number().int().min(1)).default([]),
+    /** Requests waiting per queue; beyond it → 429 / RESOURCE_EXHAUSTED at once. */
+    maxQueueSize: z.number().int().min(1).default(1024),
+    /** A request with more rows than maxBatchSize: sent `alone`, or `split` into maxBatchSize pieces. */
+    oversize: z.enum(['alone', 'split']).default('alone'),
+  })
+  .refine((b) => b.preferredBatchSizes.every((n) => n <= b.maxBatchSize), { message: 'must not exceed maxBatchSize', path: ['preferredBatchSizes'] });
+
 const model = z.strictObject({
   split: z.array(variant).min(1),
+  /** Merge compatible V2 infer requests into one upstream call per (cluster, upstream model). */
+  batching: batching.optional(),
   /** Header rules that force a variant, checked before weights. */
   match: z.array(matchRule).default([]),
   /** Same key → same variant (while the weights stay the same): a header, or the OpenAI `user` field. */
@@ -182,9 +200,11 @@ export const configSchema = z
     listeners: z
       .strictObject({
         http: listener(8000).default({ host: '127.0.0.1', port: 8000 }),
+        /** KServe V2 gRPC (`inference.GRPCInferenceService`) and `grpc.health.v1`. */
+        grpc: listener(8001).default({ host: '127.0.0.1', port: 8001 }),
         admin: listener(8002).default({ host: '127.0.0.1', port: 8002 }),
       })
-      .default({ http: { host: '127.0.0.1', port: 8000 }, admin: { host: '127.0.0.1', port: 8002 } }),
+      .default({ http: { host: '127.0.0.1', port: 8000 }, grpc: { host: '127.0.0.1', port: 8001 }, admin: { host: '127.0.0.1', port: 8002 } }),
     limits: z
       .strictObject({
         maxBodyBytes: positiveInt.default(64 * 1024 * 1024),
@@ -252,3 +272,4 @@ export type CircuitBreakerConfig = ClusterConfig['circuitBreaker'];
 export type RetryConfig = ModelConfig['retry'];
 export type MirrorConfig = NonNullable<ModelConfig['mirror']>;
 export type HashKeyConfig = NonNullable<ModelConfig['sticky']>;
+export type BatchingConfig = NonNullable<ModelConfig['batching']>;

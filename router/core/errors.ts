@@ -68,6 +68,7 @@ export const ERROR_CATALOGUE = {
   SWY_ERR_ROUTE_MODEL_NOT_READY: { canonical: 'UNAVAILABLE', summary: 'The model is configured but no endpoint reports it ready.' },
   SWY_ERR_CLUSTER_NO_ENDPOINT: { canonical: 'UNAVAILABLE', summary: 'The cluster has no endpoint to send the request to.' },
   SWY_ERR_CLUSTER_OVERLOADED: { canonical: 'UNAVAILABLE', summary: 'Every endpoint of the cluster is at circuitBreaker.maxInFlightPerEndpoint and circuitBreaker.maxPending requests already wait; retry after the Retry-After delay.' },
+  SWY_ERR_BATCH_QUEUE_FULL: { canonical: 'RESOURCE_EXHAUSTED', summary: "The model's batch queue already holds batching.maxQueueSize requests; retry after the Retry-After delay." },
   SWY_ERR_UPSTREAM_UNAVAILABLE: { canonical: 'UNAVAILABLE', summary: 'The upstream endpoint could not be reached or closed the connection.' },
   SWY_ERR_UPSTREAM_DEADLINE: { canonical: 'DEADLINE_EXCEEDED', summary: 'The upstream did not answer before the request deadline.' },
   SWY_ERR_UPSTREAM_REJECTED: { canonical: 'UNKNOWN', summary: "The upstream answered with an error; its status is passed on as the canonical code and its message is kept." },

@@ -1,8 +1,8 @@
 // The client HTTP listener (port 8000): one fastify instance serving OpenAI (/v1) and KServe V2 REST
 // (/v2). Owns request ids, body limits and the mapping of every error to its protocol's wire format.
-import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import { httpRequestError } from './http-error.js';
+import { requestIdOrNew } from './request-id.js';
 import { kserveRestRoutes, type KserveRestOptions } from './kserve/kserve-rest-routes.js';
 import { v2Error } from './kserve/v2-error.js';
 import { openAiError } from './openai/openai-error.js';
@@ -14,8 +14,6 @@ export interface ClientHttpListenerOptions extends KserveRestOptions {
   readonly logger: FastifyBaseLogger;
 }
 
-// A client-supplied request id is kept only if it is short and printable (it is echoed and logged).
-const REQUEST_ID = /^[\w.:/+=@-]{1,128}$/;
 
 export function buildClientHttpListener(options: ClientHttpListenerOptions): FastifyInstance {
   const app = Fastify({
@@ -26,10 +24,7 @@ export function buildClientHttpListener(options: ClientHttpListenerOptions): Fas
     forceCloseConnections: true,
     return503OnClosing: true,
     requestIdHeader: false,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    genReqId: (req) => requestIdOrNew(req.headers['x-request-id']),
     // Per-request lines would double the log volume of a router; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
   });

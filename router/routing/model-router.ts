@@ -9,6 +9,8 @@ import { performance } from 'node:perf_hooks';
 import type { CallContext } from '../core/call-context.js';
 import { withTimeout } from '../core/call-context.js';
 import { asSwitchyardError, SwitchyardError } from '../core/errors.js';
+import { BatcherRegistry } from '../batching/batcher-registry.js';
+import type { BatchingStats } from '../batching/batch-counters.js';
 import type { RetryConfig } from '../config/schema.js';
 import type { LlmRequest, LlmResult, LlmUpstream } from '../core/llm.js';
 import type { ModelInferRequest } from '../generated/inference/ModelInferRequest.js';
@@ -16,6 +18,7 @@ import type { ModelInferResponse__Output } from '../generated/inference/ModelInf
 import type { ModelMetadataResponse__Output } from '../generated/inference/ModelMetadataResponse.js';
 import type { ModelConfigResponse__Output } from '../generated/inference/ModelConfigResponse.js';
 import type { ModelStatisticsResponse__Output } from '../generated/inference/ModelStatisticsResponse.js';
+import type { ModelStreamInferResponse__Output } from '../generated/inference/ModelStreamInferResponse.js';
 import { requestTimeoutMs } from './client-timeout.js';
 import { consumeLlmResult, watchCompletion } from './llm-completion.js';
 import { Mirror, outcomeOf, type Outcome } from './mirror.js';
@@ -33,6 +36,8 @@ interface UpstreamModel {
 export interface ClusterDispatch {
   infer(request: ModelInferRequest, ctx: CallContext, retry: RetryConfig): Promise<ModelInferResponse__Output>;
   generate(request: LlmRequest, upstream: LlmUpstream, ctx: CallContext, retry: RetryConfig): Promise<LlmResult>;
+  /** One V2 request on its own upstream stream; resolves after the first response. */
+  streamInfer(request: ModelInferRequest, ctx: CallContext, retry: RetryConfig): Promise<AsyncIterable<ModelStreamInferResponse__Output>>;
   modelReady(model: UpstreamModel, ctx: CallContext): Promise<boolean>;
   modelMetadata(model: UpstreamModel, ctx: CallContext): Promise<ModelMetadataResponse__Output>;
   modelConfig(model: UpstreamModel, ctx: CallContext): Promise<ModelConfigResponse__Output>;
@@ -77,6 +82,8 @@ export class ModelRouter {
   #graph: RoutingGraph;
   readonly #random: () => number;
   readonly #mirror: Mirror;
+  /** Batchers of routes with `batching`, per cluster object (a reload's new clusters get new ones). */
+  readonly #batchers = new BatcherRegistry();
 
   constructor(table: RouteTable, clusters: ReadonlyMap<string, ClusterDispatch>, options: ModelRouterOptions = {}) {
     this.#graph = { table, clusters };
@@ -114,7 +121,12 @@ export class ModelRouter {
     const clientVersion = request.model_version ?? '';
     const upstream = upstreamFor(variant, clientVersion);
     const started = performance.now();
-    const primary = cluster.infer({ ...request, model_name: upstream.name, model_version: upstream.version }, withTimeout(ctx, timeoutMs), route.retry);
+    const upstreamRequest = { ...request, model_name: upstream.name, model_version: upstream.version };
+    const primaryCtx = withTimeout(ctx, timeoutMs);
+    const primary =
+      route.batching === undefined
+        ? cluster.infer(upstreamRequest, primaryCtx, route.retry)
+        : this.#batchers.batcherFor(cluster, { model: route.model, batching: route.batching, retry: route.retry }, upstream).infer(upstreamRequest, primaryCtx);
     if (shadow !== undefined) {
       const target = upstreamFor(shadow.target, clientVersion);
       this.#mirror.send({
@@ -130,6 +142,24 @@ export class ModelRouter {
     // The client asked for its own model name; the upstream's name is an internal detail.
     response.model_name = route.model;
     return response;
+  }
+
+  /**
+   * One request of a client's ModelStreamInfer stream, passed through on its own upstream stream:
+   * route, variant and cluster chosen once, the deadline applied to the whole stream, model names
+   * rewritten both ways. Not mirrored (a shadow of a decoupled stream has no single answer to compare).
+   */
+  async streamInfer(request: ModelInferRequest & { model_name: string }, ctx: CallContext): Promise<AsyncIterable<ModelStreamInferResponse__Output>> {
+    const graph = this.#graph;
+    const route = graph.table.resolve(request.model_name);
+    const timeoutMs = requestTimeoutMs(route.timeoutMs, ctx.facts);
+    const variant = selectVariant(route, ctx.facts, this.#random);
+    const cluster = clusterOf(graph, variant.cluster);
+    if (ctx.report !== undefined) ctx.report.variant = variant.name;
+
+    const upstream = upstreamFor(variant, request.model_version ?? '');
+    const responses = await cluster.streamInfer({ ...request, model_name: upstream.name, model_version: upstream.version }, withTimeout(ctx, timeoutMs), route.retry);
+    return withModelName(responses, route.model);
   }
 
   /** The route of a text-generation model; any other model is a client error naming `model`. */
@@ -220,6 +250,12 @@ export class ModelRouter {
     return Object.fromEntries([...this.#graph.clusters].map(([name, cluster]) => [name, cluster.snapshot()]));
   }
 
+  /** Cumulative batching counters per model with `batching` (since start, across reloads). */
+  batchingStats(): Record<string, BatchingStats> {
+    const table = this.#graph.table;
+    return this.#batchers.stats(table.models.filter((m) => table.resolve(m).batching !== undefined));
+  }
+
   mirrorStats(): Record<string, MirrorStats> {
     const table = this.#graph.table;
     return this.#mirror.stats(table.models.filter((m) => table.resolve(m).mirror !== undefined));
@@ -235,6 +271,14 @@ export class ModelRouter {
       return undefined;
     }
     return { target: route.mirror, cluster };
+  }
+}
+
+/** Each response named with the client's model; the upstream's name is an internal detail. */
+async function* withModelName(responses: AsyncIterable<ModelStreamInferResponse__Output>, model: string): AsyncGenerator<ModelStreamInferResponse__Output> {
+  for await (const message of responses) {
+    if (message.infer_response !== null) message.infer_response.model_name = model;
+    yield message;
   }
 }
 

@@ -1,7 +1,8 @@
 // Model name → route: the variants a request may go to, the rules that choose between them
-// (header matches, sticky key, weights), the mirror, the retry policy and the route's timeout.
+// (header matches, sticky key, weights), the mirror, the retry policy, the route's timeout and its
+// batching settings.
 // Built once per config and immutable, so a hot reload swaps a whole table.
-import { variantName, type Config, type HashKeyConfig, type LlmConfig, type ModelConfig, type RetryConfig } from '../config/schema.js';
+import { variantName, type BatchingConfig, type Config, type HashKeyConfig, type LlmConfig, type ModelConfig, type RetryConfig } from '../config/schema.js';
 import { SwitchyardError } from '../core/errors.js';
 
 export interface Variant {
@@ -37,6 +38,8 @@ export interface Route {
   /** The config's own (frozen) object: clusters key their retry budgets on its identity. */
   readonly retry: RetryConfig;
   readonly timeoutMs: number;
+  /** Set when V2 infer requests are merged into upstream batches; the config's own (frozen) object, so batchers can tell a reload. */
+  readonly batching: BatchingConfig | undefined;
   /** Set for text-generation models (served on /v1 as well). */
   readonly llm: LlmConfig | undefined;
 }
@@ -98,6 +101,7 @@ function buildRoute(model: string, cfg: ModelConfig): Route {
     mirror,
     retry: cfg.retry,
     timeoutMs: cfg.timeoutMs,
+    batching: cfg.batching,
     llm: cfg.llm,
   });
 }

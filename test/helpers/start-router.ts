@@ -14,6 +14,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export interface RunningRouter {
   readonly url: string;
   readonly adminUrl: string;
+  /** The client gRPC listener, `127.0.0.1:<port>`, for grpc-js or tritonclient.grpc. */
+  readonly grpcTarget: string;
   readonly process: ChildProcess;
   /** Every stdout/stderr line so far (structured logs), for assertions and failure messages. */
   readonly output: string[];
@@ -39,7 +41,7 @@ export async function startRouter(config: Record<string, unknown>, options: { ti
   createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
   const lines = createInterface({ input: child.stdout! });
 
-  const ready = await new Promise<{ httpPort: number; adminPort: number }>((resolve, reject) => {
+  const ready = await new Promise<{ httpPort: number; grpcPort: number; adminPort: number }>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`router not ready within ${options.timeoutMs ?? 15_000} ms:\n${output.join('\n')}`));
@@ -47,7 +49,7 @@ export async function startRouter(config: Record<string, unknown>, options: { ti
     lines.on('line', (line) => {
       output.push(line);
       try {
-        const msg = JSON.parse(line) as { event?: string; httpPort: number; adminPort: number };
+        const msg = JSON.parse(line) as { event?: string; httpPort: number; grpcPort: number; adminPort: number };
         if (msg.event === 'ready') {
           clearTimeout(timer);
           resolve(msg);
@@ -65,6 +67,7 @@ export async function startRouter(config: Record<string, unknown>, options: { ti
   return {
     url: `http://127.0.0.1:${ready.httpPort}`,
     adminUrl: `http://127.0.0.1:${ready.adminPort}`,
+    grpcTarget: `127.0.0.1:${ready.grpcPort}`,
     process: child,
     output,
     configPath: path,
@@ -95,7 +98,12 @@ function withTestDefaults(config: Record<string, unknown>): Record<string, unkno
   return {
     logLevel: 'info',
     ...config,
-    listeners: { http: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, ...(config.listeners as object | undefined) },
+    listeners: {
+      http: { host: '127.0.0.1', port: 0 },
+      grpc: { host: '127.0.0.1', port: 0 },
+      admin: { host: '127.0.0.1', port: 0 },
+      ...(config.listeners as object | undefined),
+    },
   };
 }
 

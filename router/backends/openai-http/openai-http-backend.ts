@@ -66,6 +66,10 @@ export class OpenAiHttpBackend implements Backend {
     return Promise.reject(notKserve(endpoint));
   }
 
+  streamInfer(endpoint: Endpoint): Promise<never> {
+    return Promise.reject(notKserve(endpoint));
+  }
+
   modelMetadata(endpoint: Endpoint): Promise<never> {
     return Promise.reject(notKserve(endpoint));
   }

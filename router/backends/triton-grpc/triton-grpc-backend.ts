@@ -11,8 +11,11 @@ import type { ModelInferResponse__Output } from '../../generated/inference/Model
 import type { ModelMetadataResponse__Output } from '../../generated/inference/ModelMetadataResponse.js';
 import type { ModelConfigResponse__Output } from '../../generated/inference/ModelConfigResponse.js';
 import type { ModelStatisticsResponse__Output } from '../../generated/inference/ModelStatisticsResponse.js';
+import type { ModelStreamInferResponse__Output } from '../../generated/inference/ModelStreamInferResponse.js';
 import type { Backend, ModelRef } from '../backend.js';
+import { afterFirstResult } from './after-first-result.js';
 import { upstreamError } from './grpc-error.js';
+import { streamCall } from './stream-call.js';
 import { streamGenerate } from './stream-generate.js';
 
 export interface TritonGrpcBackendOptions {
@@ -42,6 +45,10 @@ export class TritonGrpcBackend implements Backend {
   infer(endpoint: Endpoint, request: ModelInferRequest, ctx: CallContext): Promise<ModelInferResponse__Output> {
     const client = this.#client(endpoint);
     return this.#unary(endpoint, ctx, client.ModelInfer.bind(client) as UnaryMethod<ModelInferRequest, ModelInferResponse__Output>, request);
+  }
+
+  streamInfer(endpoint: Endpoint, request: ModelInferRequest, ctx: CallContext): Promise<AsyncIterable<ModelStreamInferResponse__Output>> {
+    return afterFirstResult(streamCall(this.#client(endpoint), endpoint, request, ctx));
   }
 
   async serverReady(endpoint: Endpoint, ctx: CallContext): Promise<boolean> {

@@ -75,7 +75,7 @@ const BAD_VALUES: Array<[string, (c: Record<string, any>) => void, RegExp]> = [
   ['split duplicate names', (c) => { c.models.iris.split[0].name = 'a'; c.models.iris.split[1].name = 'a'; }, /^models\.iris\.split: variant names must be unique/m],
   ['variant unknown key', (c) => { c.models.iris.split[0].wieght = 2; }, /^models\.iris\.split\[0\]\.wieght: unknown key$/m],
   ['timeoutMs', (c) => { c.models.iris.timeoutMs = 0; }, /^models\.iris\.timeoutMs: /m],
-  ['model unknown key', (c) => { c.models.iris.batching = {}; }, /^models\.iris\.batching: unknown key$/m],
+  ['model unknown key', (c) => { c.models.iris.batchng = {}; }, /^models\.iris\.batchng: unknown key$/m],
   ['openai-http with maxMessageBytes', (c) => { c.clusters.gpu.backend = 'openai-http'; c.clusters.gpu.maxMessageBytes = 1; }, /^clusters\.gpu\.maxMessageBytes: unknown key$/m],
   ['openai-http apiKey empty', (c) => { c.clusters.gpu = { backend: 'openai-http', endpoints: ['v:8000'], apiKey: '' }; }, /^clusters\.gpu\.apiKey: /m],
   ['llm profile', (c) => { c.models.iris.llm = { profile: 'tgi' }; }, /^models\.iris\.llm\.profile: /m],

@@ -28,6 +28,7 @@ const BY_CODE: Record<ErrorCode, Verdict> = {
   SWY_ERR_ROUTE_MODEL_NOT_READY: NEITHER,
   SWY_ERR_CLUSTER_NO_ENDPOINT: NEITHER, // nothing else to try
   SWY_ERR_CLUSTER_OVERLOADED: NEITHER, // the whole cluster is full, not one endpoint
+  SWY_ERR_BATCH_QUEUE_FULL: NEITHER, // raised by the router's batcher before any endpoint is tried
   SWY_ERR_UPSTREAM_UNAVAILABLE: { retryable: true, retryableAfterPerTry: true, blames: true, blamesAfterPerTry: true },
   // The request's own deadline: no time left, and no evidence against the endpoint — unless the per-try timer fired.
   SWY_ERR_UPSTREAM_DEADLINE: { retryable: false, retryableAfterPerTry: true, blames: false, blamesAfterPerTry: true },

@@ -10,6 +10,7 @@ import { SwitchyardError } from '../../../router/core/errors.js';
 import type { LlmEvent, LlmRequest, LlmResult, LlmUpstream } from '../../../router/core/llm.js';
 import type { ModelInferRequest } from '../../../router/generated/inference/ModelInferRequest.js';
 import type { ModelInferResponse__Output } from '../../../router/generated/inference/ModelInferResponse.js';
+import type { ModelStreamInferResponse__Output } from '../../../router/generated/inference/ModelStreamInferResponse.js';
 import { ModelRouter, type ClusterDispatch } from '../../../router/routing/model-router.js';
 import { RouteTable } from '../../../router/routing/route-table.js';
 
@@ -35,6 +36,14 @@ class FakeCluster implements ClusterDispatch {
   generate(request: LlmRequest, upstream: LlmUpstream, ctx: CallContext, retry: RetryConfig): Promise<LlmResult> {
     this.calls.push({ method: 'generate', model: upstream.model, ctx, retry, request });
     return this.onGenerate(request, ctx);
+  }
+  async streamInfer(request: ModelInferRequest, ctx: CallContext, retry: RetryConfig): Promise<AsyncIterable<ModelStreamInferResponse__Output>> {
+    this.calls.push({ method: 'streamInfer', model: String(request.model_name), ctx, retry, request });
+    const answer = inferAnswer(String(request.model_name), this.name);
+    answer.parameters = { triton_final_response: { bool_param: true, parameter_choice: 'bool_param' } };
+    return (async function* () {
+      yield { error_message: '', infer_response: answer };
+    })();
   }
   async modelReady(model: { name: string }, ctx: CallContext): Promise<boolean> {
     this.calls.push({ method: 'modelReady', model: model.name, ctx });

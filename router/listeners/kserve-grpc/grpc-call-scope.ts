@@ -1,0 +1,54 @@
+// The call context of one gRPC call: the client's deadline (`grpc-timeout`), cancellation when the
+// client cancels or its deadline passes, routing facts from metadata, the request id, and the
+// response metadata that tells the client its request id and the variant routing chose.
+import { Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
+import type { CallContext, RouteReport } from '../../core/call-context.js';
+import { metadataFacts } from './metadata-facts.js';
+import { requestIdFrom } from './request-id.js';
+
+/** What the scope needs of a grpc-js server call (unary or streaming). */
+export type SurfaceCall = Pick<ServerUnaryCall<unknown, unknown>, 'metadata' | 'cancelled' | 'getDeadline' | 'once'>;
+
+export class GrpcCallScope {
+  readonly ctx: CallContext & { readonly report: RouteReport };
+  readonly #controller = new AbortController();
+  #answered = false;
+
+  /** `maxMs` caps the deadline (control calls must never hang a probe). */
+  constructor(call: SurfaceCall, maxMs?: number) {
+    const deadline = Math.min(callDeadline(call), maxMs === undefined ? Number.MAX_SAFE_INTEGER : Date.now() + maxMs);
+    this.ctx = {
+      requestId: requestIdFrom(call.metadata),
+      deadline,
+      signal: this.#controller.signal,
+      facts: metadataFacts(call.metadata),
+      report: {},
+    };
+    // grpc-js also reports 'cancelled' when a call closes after its answer; only an abort before
+    // the answer is a client that left (or whose deadline passed).
+    call.once('cancelled', () => {
+      if (!this.#answered) this.#controller.abort();
+    });
+    if (call.cancelled) this.#controller.abort();
+  }
+
+  /** Called right before the answer (or error) is sent. */
+  answered(): void {
+    this.#answered = true;
+  }
+
+  /** `x-request-id`, and `x-switchyard-variant` once routing chose one. */
+  responseMetadata(): Metadata {
+    const metadata = new Metadata();
+    metadata.set('x-request-id', this.ctx.requestId);
+    if (this.ctx.report.variant !== undefined) metadata.set('x-switchyard-variant', this.ctx.report.variant);
+    return metadata;
+  }
+}
+
+/** The client's deadline as epoch ms (no deadline → none). */
+export function callDeadline(call: Pick<SurfaceCall, 'getDeadline'>): number {
+  const deadline = call.getDeadline();
+  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(ms) ? ms : Number.MAX_SAFE_INTEGER;
+}

@@ -1,0 +1,180 @@
+// One client ModelStreamInfer call. Each request on it is admitted, validated and routed on its own
+// (its own upstream stream: its own variant, endpoint and cancellation); responses are written back
+// as they come, the client's `id` kept for correlation. The call ends OK once the client has
+// half-closed and every request's last response went out; a client cancel (or its deadline)
+// cancels every upstream call. Errors are in-band `error_message` responses and the stream stays
+// open — or, when the client sent metadata `triton_grpc_error: true`, the first error ends the
+// stream with its status, as Triton does.
+import { Metadata, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { FastifyBaseLogger } from 'fastify';
+import type { InFlightLimit } from '../../admission/in-flight-limit.js';
+import type { CallContext, RoutingFacts } from '../../core/call-context.js';
+import { asSwitchyardError, type SwitchyardError } from '../../core/errors.js';
+import type { ModelInferRequest__Output } from '../../generated/inference/ModelInferRequest.js';
+import type { ModelStreamInferResponse } from '../../generated/inference/ModelStreamInferResponse.js';
+import type { ModelRouter } from '../../routing/model-router.js';
+import { callDeadline } from './grpc-call-scope.js';
+import { grpcError } from './grpc-error.js';
+import { metadataFacts } from './metadata-facts.js';
+import { rawInferRequest, type GrpcInferLimits } from './raw-infer-request.js';
+import { requestIdFrom } from './request-id.js';
+
+export type StreamInferCall = ServerDuplexStream<ModelInferRequest__Output, ModelStreamInferResponse>;
+
+export interface StreamInferOptions {
+  readonly router: ModelRouter;
+  readonly admission: InFlightLimit;
+  readonly limits: GrpcInferLimits;
+  readonly logger: FastifyBaseLogger;
+}
+
+export class StreamInferSession {
+  readonly #call: StreamInferCall;
+  readonly #options: StreamInferOptions;
+  readonly #onClosed: () => void;
+  readonly #requestId: string;
+  readonly #deadline: number;
+  readonly #facts: RoutingFacts;
+  readonly #grpcErrorMode: boolean;
+  /** One per request in flight; all aborted when the call goes away. */
+  readonly #controllers = new Set<AbortController>();
+  readonly #variants = new Set<string>();
+  #outstanding = 0;
+  #halfClosed = false;
+  #draining = false;
+  #closed = false;
+  /** Set while the client is not reading fast enough: writers wait for it (back-pressure upstream). */
+  #drained: Promise<void> | undefined;
+  #wakeWriters: (() => void) | undefined;
+
+  constructor(call: StreamInferCall, options: StreamInferOptions, onClosed: () => void) {
+    this.#call = call;
+    this.#options = options;
+    this.#onClosed = onClosed;
+    this.#requestId = requestIdFrom(call.metadata);
+    this.#deadline = callDeadline(call);
+    this.#facts = metadataFacts(call.metadata);
+    this.#grpcErrorMode = call.metadata.get('triton_grpc_error').some((v) => String(v).toLowerCase() === 'true');
+
+    const initial = new Metadata();
+    initial.set('x-request-id', this.#requestId);
+    call.sendMetadata(initial);
+    // Also fired after a normal end; only a call still open was really cancelled.
+    call.once('cancelled', () => this.#close());
+    call.on('data', (req: ModelInferRequest__Output) => {
+      if (this.#closed) return;
+      this.#outstanding++;
+      void this.#handle(req).finally(() => {
+        this.#outstanding--;
+        this.#maybeEnd();
+      });
+    });
+    call.on('end', () => {
+      this.#halfClosed = true;
+      this.#maybeEnd();
+    });
+    if (call.cancelled) this.#close();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Shutdown: the call ends as soon as its requests in flight are answered, half-closed or not. */
+  drain(): void {
+    this.#draining = true;
+    this.#maybeEnd();
+  }
+
+  async #handle(req: ModelInferRequest__Output): Promise<void> {
+    const { router, admission, limits } = this.#options;
+    const controller = new AbortController();
+    this.#controllers.add(controller);
+    const ctx: CallContext & { report: { variant?: string } } = {
+      requestId: this.#requestId,
+      deadline: this.#deadline,
+      signal: controller.signal,
+      facts: this.#facts,
+      report: {},
+    };
+    let release: (() => void) | undefined;
+    try {
+      router.route(req.model_name); // unknown model → NOT_FOUND before any tensor work
+      release = admission.acquire();
+      const responses = await router.streamInfer(rawInferRequest(req, limits), ctx);
+      for await (const message of responses) {
+        if (this.#closed) break; // leaving the loop cancels the upstream call
+        await this.#write(message);
+      }
+    } catch (err) {
+      if (!this.#closed) await this.#fail(req, asSwitchyardError(err));
+    } finally {
+      if (ctx.report.variant !== undefined) this.#variants.add(ctx.report.variant);
+      this.#controllers.delete(controller);
+      release?.();
+    }
+  }
+
+  async #write(message: ModelStreamInferResponse): Promise<void> {
+    await this.#drained;
+    if (this.#closed) return;
+    if (this.#call.write(message)) return;
+    this.#drained ??= new Promise<void>((resolve) => {
+      this.#wakeWriters = resolve;
+      this.#call.once('drain', () => this.#wake());
+    });
+  }
+
+  #wake(): void {
+    this.#wakeWriters?.();
+    this.#wakeWriters = undefined;
+    this.#drained = undefined;
+  }
+
+  async #fail(req: ModelInferRequest__Output, error: SwitchyardError): Promise<void> {
+    const fields = { code: error.code, requestId: this.#requestId, id: req.id, model: req.model_name, method: 'ModelStreamInfer' };
+    if (error.httpStatus >= 500) this.#options.logger.error({ ...fields, err: error, cause: error.cause }, error.message);
+    else this.#options.logger.debug(fields, error.message);
+    const mapped = grpcError(error);
+    if (this.#grpcErrorMode) {
+      const trailers = this.#trailers();
+      trailers.merge(mapped.metadata);
+      this.#close();
+      this.#call.emit('error', { ...mapped, metadata: trailers });
+      return;
+    }
+    // Triton's in-band shape: the message, the request's id (and what it asked for), marked final.
+    await this.#write({
+      error_message: mapped.details,
+      infer_response: {
+        id: req.id,
+        model_name: req.model_name,
+        model_version: req.model_version,
+        parameters: { triton_final_response: { bool_param: true } },
+      },
+    });
+  }
+
+  #maybeEnd(): void {
+    if (this.#closed || this.#outstanding > 0 || !(this.#halfClosed || this.#draining)) return;
+    const trailers = this.#trailers();
+    this.#close();
+    this.#call.end(trailers);
+  }
+
+  /** The variants that answered this call's requests, one value each. */
+  #trailers(): Metadata {
+    const trailers = new Metadata();
+    for (const variant of this.#variants) trailers.add('x-switchyard-variant', variant);
+    return trailers;
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const controller of this.#controllers) controller.abort();
+    this.#controllers.clear();
+    this.#wake();
+    this.#onClosed();
+  }
+}
