@@ -9,7 +9,7 @@
 //   node --import tsx loadtests/batching-bench.ts        (npm run bench:batching)
 //
 // Environment: BENCH_ROUNDS (3), BENCH_DURATION_S (10), BENCH_WARMUP_S (3), BENCH_CLIENTS (64),
-// BENCH_DELAY_US (maxQueueDelayUs of the batching router, 4000), BENCH_PIN (1: servers on CPU 0,
+// BENCH_DELAY_US (maxQueueDelayUs of the batching router, 8000), BENCH_PIN (1: servers on CPU 0,
 // this load generator on CPU 1, as loadtests/README.md describes), BENCH_SCENARIOS (a comma-separated
 // subset of direct,off,batching), BENCH_JSON (write raw results there).
 import { execFileSync } from 'node:child_process';
@@ -27,7 +27,7 @@ const ROUNDS = intEnv('BENCH_ROUNDS', 3);
 const DURATION_S = intEnv('BENCH_DURATION_S', 10);
 const WARMUP_S = intEnv('BENCH_WARMUP_S', 3);
 const CLIENTS = intEnv('BENCH_CLIENTS', 64);
-const DELAY_US = intEnv('BENCH_DELAY_US', 4_000);
+const DELAY_US = intEnv('BENCH_DELAY_US', 8_000);
 const PIN = intEnv('BENCH_PIN', 1) === 1;
 
 const COST_A_MS = 4;
@@ -199,7 +199,9 @@ function bucketed(batches: Record<string, number>): string {
   return buckets
     .map(([label, lo, hi]) => {
       const n = Object.entries(batches).filter(([s]) => Number(s) >= lo && Number(s) <= hi).reduce((a, [, c]) => a + c, 0);
-      return n === 0 ? undefined : `${label}: ${Math.round((100 * n) / total)} %`;
+      if (n === 0) return undefined;
+      const share = (100 * n) / total;
+      return `${label}: ${share < 1 ? '<1' : Math.round(share)} %`;
     })
     .filter((x) => x !== undefined)
     .join(', ');

@@ -114,7 +114,8 @@ export function buildApp(
     const deadline = Date.now() + drainTimeoutMs;
     const check = (): void => {
       if (!retiring.has(old)) return; // already closed by close()
-      const left = old.inFlight();
+      // Requests still queued in a batcher will be sent on the old clusters: they count too.
+      const left = old.inFlight() + router.queuedIn(old.clusters.values());
       if (left > 0 && Date.now() < deadline) {
         setTimeout(check, RETIRE_POLL_MS).unref();
         return;

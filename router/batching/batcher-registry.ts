@@ -57,6 +57,13 @@ export class BatcherRegistry {
     return batcher;
   }
 
+  /** Requests queued (not yet sent) in the batchers of these upstreams: a retiring fleet waits for them. */
+  queuedFor(upstreams: Iterable<BatchUpstream>): number {
+    let n = 0;
+    for (const upstream of upstreams) for (const batcher of this.#byUpstream.get(upstream)?.values() ?? []) n += batcher.queued;
+    return n;
+  }
+
   /** Cumulative counters of each of `models` (zeros before its first batched request). */
   stats(models: readonly string[]): Record<string, BatchingStats> {
     return Object.fromEntries(models.map((m) => [m, this.#countersOf(m).snapshot()]));

@@ -95,6 +95,11 @@ export class Batcher {
     return this.#options.config;
   }
 
+  /** Requests waiting in this batcher's queue (not yet sent upstream). */
+  get queued(): number {
+    return this.#depth;
+  }
+
   /** This batcher's own counters. */
   stats(): BatchingStats {
     return this.#counters.snapshot();

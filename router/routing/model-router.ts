@@ -251,6 +251,11 @@ export class ModelRouter {
   }
 
   /** Cumulative batching counters per model with `batching` (since start, across reloads). */
+  /** V2 requests queued in batchers in front of these clusters (sent later, so still using them). */
+  queuedIn(clusters: Iterable<ClusterDispatch>): number {
+    return this.#batchers.queuedFor(clusters);
+  }
+
   batchingStats(): Record<string, BatchingStats> {
     const table = this.#graph.table;
     return this.#batchers.stats(table.models.filter((m) => table.resolve(m).batching !== undefined));

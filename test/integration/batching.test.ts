@@ -1,10 +1,11 @@
 // Router-side batching against the real dev runtime process (each execution costs 20 ms, so requests
-// pile up) over real sockets. The router runs in this process — fleet, ModelRouter and the client
-// HTTP listener on port 0, as app.ts wires them — so the test can read ModelRouter.batchingStats().
+// pile up) over real sockets. The router runs in this process — fleet, ModelRouter, the client HTTP
+// and gRPC listeners on port 0, as app.ts wires them — so the test can read ModelRouter.batchingStats().
 // Outcomes are read from the runtime's own statistics (ModelStatistics batch_stats: one entry per
 // execution size; /dev/stats: calls and failures), never from timings.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { InFlightLimit } from '../../router/admission/in-flight-limit.js';
@@ -12,8 +13,10 @@ import { configSchema } from '../../router/config/schema.js';
 import { buildFleet, type Fleet } from '../../router/fleet.js';
 import type { ModelStatisticsResponse__Output } from '../../router/generated/inference/ModelStatisticsResponse.js';
 import { buildClientHttpListener } from '../../router/listeners/client-http-listener.js';
+import { KserveGrpcListener } from '../../router/listeners/kserve-grpc/kserve-grpc-listener.js';
+import type { ModelInferResponse__Output } from '../../router/generated/inference/ModelInferResponse.js';
 import { ModelRouter } from '../../router/routing/model-router.js';
-import { inferenceClient, spawnDevRuntime, unary, type SpawnedDevRuntime } from '../helpers/dev-runtime.js';
+import { grpcError, inferenceClient, modelInfer, spawnDevRuntime, unary, type SpawnedDevRuntime } from '../helpers/dev-runtime.js';
 import { postJson, request, type HttpResult } from '../helpers/http.js';
 import { devConfig } from '../helpers/start-router.js';
 import type { GRPCInferenceServiceClient } from '../../router/generated/inference/GRPCInferenceService.js';
@@ -60,6 +63,8 @@ describe('router-side batching against the dev runtime', () => {
   let router: ModelRouter;
   let http: FastifyInstance;
   let url: string;
+  let grpcListener: KserveGrpcListener;
+  let routerClient: GRPCInferenceServiceClient;
 
   before(async () => {
     runtime = await spawnDevRuntime(['--models', 'iris', '--latency-a-ms', '20', '--latency-b-ms', '0.05']);
@@ -81,9 +86,15 @@ describe('router-side batching against the dev runtime', () => {
     const address = http.server.address();
     assert.ok(address !== null && typeof address === 'object');
     url = `http://127.0.0.1:${address.port}`;
+    const options = { router, admission: new InFlightLimit(1024), logger, serverName: 'switchyard', serverVersion: 'test', maxTensorElements: 1024 * 1024, maxMessageBytes: 1024 * 1024 };
+    grpcListener = new KserveGrpcListener(options);
+    const bound = await grpcListener.listen('127.0.0.1', 0);
+    routerClient = inferenceClient(`127.0.0.1:${bound.port}`);
   });
 
   after(async () => {
+    routerClient?.close();
+    await grpcListener?.close(0);
     await http?.close();
     fleet?.close();
     client?.close();
@@ -230,6 +241,35 @@ describe('router-side batching against the dev runtime', () => {
     assert.match(refused.body.error, /batch queue of model 'iris-small-queue' is full/);
     for (const a of await Promise.all(queued)) assert.equal(a.status, 200, a.text);
     assert.equal(router.batchingStats()['iris-small-queue']?.rejected, 1);
+  });
+
+  test('over gRPC: raw and typed-contents requests share a batch, each answered with its own id; a full queue is RESOURCE_EXHAUSTED', async () => {
+    const start = await snapshot();
+    const requests = [0, 1, 2, 3].map((i) => {
+      const values = row(i)[0] as number[];
+      const input = { name: 'input', datatype: 'FP32', shape: [1, 4] };
+      return i % 2 === 0
+        ? { model_name: 'iris-four', id: `g-${i}`, inputs: [input], raw_input_contents: [Buffer.from(new Float32Array(values).buffer)] }
+        : { model_name: 'iris-four', id: `g-${i}`, inputs: [{ ...input, contents: { fp32_contents: values } }] };
+    });
+    const answers = (await Promise.all(requests.map((r) => modelInfer(routerClient, r)))) as ModelInferResponse__Output[];
+    const end = await snapshot();
+    assert.deepEqual(executions(start, end), { 4: 1 });
+    const direct = (await Promise.all(requests.map((r) => modelInfer(client, { ...r, model_name: 'iris' })))) as ModelInferResponse__Output[];
+    answers.forEach((a, i) => {
+      assert.equal(a.id, `g-${i}`);
+      assert.equal(a.model_name, 'iris-four');
+      assert.deepEqual(a.outputs.map((o) => o.shape), [['1', '3'], ['1', '1']]);
+      a.raw_output_contents.forEach((raw, k) => assert.ok(raw.equals(direct[i]?.raw_output_contents[k] as Buffer), `answer ${i} output ${k} as the model's own`));
+    });
+
+    const one = { model_name: 'iris-small-queue', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4] }], raw_input_contents: [Buffer.from(new Float32Array(row(0)[0] as number[]).buffer)] };
+    const queued = [modelInfer(routerClient, one), modelInfer(routerClient, one)];
+    await new Promise((r) => setTimeout(r, 50));
+    const refused = await grpcError(modelInfer(routerClient, one));
+    assert.equal(refused.code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.deepEqual(refused.metadata.get('retry-after'), ['1']);
+    await Promise.all(queued);
   });
 
   test('the unbatched model is untouched by batching', async () => {
