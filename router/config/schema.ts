@@ -215,6 +215,24 @@ export const configSchema = z
     /** Milliseconds to let in-flight requests finish after SIGTERM before connections are closed. */
     drainTimeoutMs: z.number().int().min(0).default(30_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    telemetry: z
+      .strictObject({
+        /** One JSON line per finished request (request id, trace id, model, variant, endpoint, status, duration). */
+        accessLog: z.boolean().default(true),
+        tracing: z
+          .strictObject({
+            enabled: z.boolean().default(false),
+            /** OTLP goes to Jaeger's native receiver (4318 HTTP, 4317 gRPC); `jaeger` loads the deprecated thrift exporter only if installed. */
+            exporter: z.enum(['otlp-http', 'otlp-grpc', 'jaeger']).default('otlp-http'),
+            /** Default: http://localhost:4318/v1/traces (otlp-http), http://localhost:4317 (otlp-grpc). */
+            endpoint: z.string().url().optional(),
+            /** Share of traces sampled when the caller did not decide (parent-based otherwise). */
+            sampleRatio: z.number().min(0).max(1).default(1),
+            serviceName: z.string().min(1).default('switchyard'),
+          })
+          .default({ enabled: false, exporter: 'otlp-http', sampleRatio: 1, serviceName: 'switchyard' }),
+      })
+      .default({ accessLog: true, tracing: { enabled: false, exporter: 'otlp-http', sampleRatio: 1, serviceName: 'switchyard' } }),
     clusters: z.record(z.string().regex(CLUSTER_NAME, 'cluster names are lower-case letters, digits and -'), cluster),
     models: z.record(z.string().regex(MODEL_NAME, 'model names are letters, digits and . _ : / -'), model),
   })
@@ -273,3 +291,5 @@ export type RetryConfig = ModelConfig['retry'];
 export type MirrorConfig = NonNullable<ModelConfig['mirror']>;
 export type HashKeyConfig = NonNullable<ModelConfig['sticky']>;
 export type BatchingConfig = NonNullable<ModelConfig['batching']>;
+export type TelemetryConfig = Config['telemetry'];
+export type TracingConfig = TelemetryConfig['tracing'];
