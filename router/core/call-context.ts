@@ -1,5 +1,6 @@
 // What every upstream call carries from the listener down: who asked, until when, how to stop,
-// what routing may key on, and where routing reports what it chose.
+// what routing may key on, where routing reports what it chose, and where telemetry is recorded.
+import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
 
 /** Request facts routing may key on (header rules, sticky keys, hash pickers, prefix affinity). */
 export interface RoutingFacts {
@@ -27,6 +28,8 @@ export interface CallContext {
   readonly signal: AbortSignal;
   readonly facts?: RoutingFacts;
   readonly report?: RouteReport;
+  /** Metrics, trace spans and the access log of this request (absent for internal calls). */
+  readonly telemetry?: RequestTelemetry;
 }
 
 /** A child context whose deadline is the earlier of the parent's and now + timeoutMs. */
