@@ -100,7 +100,8 @@ describe('failover', () => {
     try {
       router = await startRouter({
         clusters: { fleet: cluster([hung, healthy], { picker: { type: 'round-robin' } }) },
-        models: { iris: { split: [{ cluster: 'fleet' }], timeoutMs: 5000, retry: { maxRetries: 1, perTryTimeoutMs: 300 } } },
+        // A generous per-try limit: on a loaded CI box even the healthy replica may take a few hundred ms.
+        models: { iris: { split: [{ cluster: 'fleet' }], timeoutMs: 15000, retry: { maxRetries: 2, perTryTimeoutMs: 1500 } } },
       });
       const statuses = await load(`${router.url}/v2/models/iris/infer`, IRIS, 20, 4);
       assert.deepEqual(statuses.filter((s) => s !== 200), []);
