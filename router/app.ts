@@ -14,6 +14,10 @@ import { buildAdminListener } from './listeners/admin-listener.js';
 import { buildClientHttpListener } from './listeners/client-http-listener.js';
 import { KserveGrpcListener } from './listeners/kserve-grpc/kserve-grpc-listener.js';
 import { ModelRouter } from './routing/model-router.js';
+import { configHash } from './telemetry/config-hash.js';
+import { createTelemetry, type TracingSink } from './telemetry/create-telemetry.js';
+import { Metrics, modelVariants } from './telemetry/metrics.js';
+import { traceLogMixin } from './telemetry/trace-log-context.js';
 
 const PACKAGE_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -32,6 +36,8 @@ const RESTART_ONLY: ReadonlyArray<readonly [key: string, read: (c: Config) => un
   ['listeners.admin.host', (c) => c.listeners.admin.host],
   ['listeners.admin.port', (c) => c.listeners.admin.port],
   ['limits.maxBodyBytes', (c) => c.limits.maxBodyBytes],
+  // The tracer provider is process-wide and registered once at start.
+  ['telemetry.tracing', (c) => JSON.stringify(c.telemetry.tracing)],
 ];
 
 export interface ListeningAddresses {
@@ -71,20 +77,44 @@ export interface App {
 
 export function buildApp(
   config: Config,
-  logger: FastifyBaseLogger = pino({ level: config.logLevel }) as FastifyBaseLogger,
+  // The mixin puts the trace id of the request being served on every line (when tracing is on).
+  logger: FastifyBaseLogger = pino({ level: config.logLevel, mixin: traceLogMixin }) as FastifyBaseLogger,
   options: AppOptions = {},
 ): App {
   let live = config;
-  let fleet = buildFleet(config, logger);
+  const metrics = new Metrics();
+  metrics.setModels(modelVariants(config.models));
+  metrics.setConfigHash(configHash(config));
+  // ── Tracing slot ── the trace sink goes here: createTracing(config.telemetry.tracing, logger) from
+  // ./telemetry/tracing.js (undefined when tracing is off). Until it is wired, no spans are made.
+  const tracing: TracingSink | undefined = undefined;
+  const telemetry = createTelemetry({
+    metrics,
+    logger,
+    tracing,
+    // A getter, read per request, so a reload applies it at once.
+    get accessLog() {
+      return live.telemetry.accessLog;
+    },
+  });
+  const fleetOptions = { clusterTelemetry: (cluster: string) => metrics.cluster(cluster) };
+  let fleet = buildFleet(config, logger, fleetOptions);
   /** Fleets replaced by a reload whose requests may still be running. */
   const retiring = new Set<Fleet>();
-  const router = new ModelRouter(fleet.table, fleet.clusters);
+  const router = new ModelRouter(fleet.table, fleet.clusters, {
+    telemetry,
+    batchObserver: (model) => metrics.batchObserver(model),
+    onMirrorCompared: (model, result) => metrics.mirrorCompared(model, result),
+  });
+  // Endpoint health and ejection gauges are read from the running fleet at scrape time.
+  metrics.setEndpointStates(() => router.clusterSnapshot());
   const admission = new InFlightLimit(config.limits.maxInFlight);
 
   const http = buildClientHttpListener({
     router,
     admission,
     logger,
+    telemetry,
     serverName: 'switchyard',
     serverVersion: PACKAGE_VERSION,
     maxBodyBytes: config.limits.maxBodyBytes,
@@ -97,6 +127,7 @@ export function buildApp(
     router,
     admission,
     logger,
+    telemetry,
     serverName: 'switchyard',
     serverVersion: PACKAGE_VERSION,
     maxMessageBytes: config.limits.maxBodyBytes,
@@ -104,7 +135,7 @@ export function buildApp(
       return live.limits.maxTensorElements;
     },
   });
-  const admin = buildAdminListener({ router, admission, logger });
+  const admin = buildAdminListener({ router, admission, logger, metrics });
 
   let closing: Promise<void> | undefined;
 
@@ -134,6 +165,7 @@ export function buildApp(
     const message = err instanceof Error ? err.message : String(err);
     const fields = { event: 'reload-rejected', trigger, config: options.configPath, ...(err instanceof SwitchyardError ? { code: err.code } : err instanceof Error ? { err } : {}) };
     logger.error(fields, `config reload rejected, the running config stays: ${message}`);
+    metrics.configReloaded('rejected');
     return { applied: false, error: message };
   };
 
@@ -146,7 +178,7 @@ export function buildApp(
     let nextFleet: Fleet;
     try {
       next = loadConfigFile(path);
-      nextFleet = buildFleet(next, logger);
+      nextFleet = buildFleet(next, logger, fleetOptions);
     } catch (err) {
       return rejected(trigger, err);
     }
@@ -178,8 +210,12 @@ export function buildApp(
       ...next,
       listeners: config.listeners,
       limits: Object.freeze({ ...next.limits, maxBodyBytes: config.limits.maxBodyBytes }),
+      telemetry: Object.freeze({ ...next.telemetry, tracing: config.telemetry.tracing }),
     });
     admission.setMax(next.limits.maxInFlight);
+    metrics.setModels(modelVariants(next.models));
+    metrics.setConfigHash(configHash(live));
+    metrics.configReloaded('applied');
 
     if (restartNeeded.length > 0) {
       logger.warn(

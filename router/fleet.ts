@@ -9,6 +9,7 @@ import { TritonGrpcBackend } from './backends/triton-grpc/triton-grpc-backend.js
 import { Cluster } from './clusters/cluster.js';
 import type { Config } from './config/schema.js';
 import { RouteTable } from './routing/route-table.js';
+import type { ClusterTelemetry } from './telemetry/cluster-telemetry.js';
 
 export interface Fleet {
   readonly table: RouteTable;
@@ -19,8 +20,13 @@ export interface Fleet {
   close(): void;
 }
 
+export interface FleetOptions {
+  /** Each cluster's metrics handle, by cluster name. */
+  readonly clusterTelemetry?: (cluster: string) => ClusterTelemetry;
+}
+
 /** Throws SWY_ERR_CFG_INVALID for what the schema cannot check (a chat template that does not compile). */
-export function buildFleet(config: Config, logger: FastifyBaseLogger): Fleet {
+export function buildFleet(config: Config, logger: FastifyBaseLogger, options: FleetOptions = {}): Fleet {
   for (const [name, model] of Object.entries(config.models)) {
     if (model.llm?.chatTemplate !== undefined) compileChatTemplate(model.llm.chatTemplate, `models.${name}.llm.chatTemplate`);
   }
@@ -33,7 +39,7 @@ export function buildFleet(config: Config, logger: FastifyBaseLogger): Fleet {
         ? new TritonGrpcBackend({ maxMessageBytes: cfg.maxMessageBytes })
         : new OpenAiHttpBackend({ apiKey: cfg.apiKey });
     backends.push(backend);
-    clusters.set(name, new Cluster(name, cfg, backend, logger.child({ cluster: name })));
+    clusters.set(name, new Cluster(name, cfg, backend, logger.child({ cluster: name }), options.clusterTelemetry?.(name)));
   }
   for (const cluster of clusters.values()) cluster.start();
   return {

@@ -3,6 +3,7 @@
 // which builds new clusters — starts fresh batchers, and the old ones go with the old fleet once
 // their last batch is answered. Counters per client-facing model add up across reloads.
 import type { BatchingConfig, RetryConfig } from '../config/schema.js';
+import type { Telemetry } from '../telemetry/request-telemetry.js';
 import type { BatchClock } from './batch-clock.js';
 import { BatchCounters, type BatchingStats } from './batch-counters.js';
 import { fanOutObserver, type BatchObserver } from './batch-observer.js';
@@ -19,6 +20,8 @@ export interface BatchedRoute {
 export interface BatcherRegistryOptions {
   /** Telemetry hooks per client-facing model (called once per new batcher). */
   readonly observer?: (model: string) => BatchObserver;
+  /** Opens the telemetry of each merged batch. */
+  readonly telemetry?: Pick<Telemetry, 'batch'>;
   readonly clock?: BatchClock;
 }
 
@@ -50,6 +53,7 @@ export class BatcherRegistry {
         config: route.batching,
         retry: route.retry,
         observer: fanOutObserver(observers),
+        ...(this.#options.telemetry === undefined ? {} : { telemetry: this.#options.telemetry }),
         ...(this.#options.clock === undefined ? {} : { clock: this.#options.clock }),
       });
       batchers.set(key, batcher);

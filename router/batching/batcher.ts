@@ -10,6 +10,7 @@ import { SwitchyardError } from '../core/errors.js';
 import type { BatchingConfig, RetryConfig } from '../config/schema.js';
 import type { ModelInferRequest } from '../generated/inference/ModelInferRequest.js';
 import type { ModelInferResponse__Output } from '../generated/inference/ModelInferResponse.js';
+import type { RequestTelemetry, Telemetry } from '../telemetry/request-telemetry.js';
 import { SYSTEM_CLOCK, type BatchClock } from './batch-clock.js';
 import { BatchCounters, type BatchingStats } from './batch-counters.js';
 import { fanOutObserver, NO_BATCH_OBSERVER, type AloneReason, type BatchObserver } from './batch-observer.js';
@@ -37,6 +38,8 @@ export interface BatcherOptions {
   /** The route's retry policy, applied to each batch as a whole. */
   readonly retry: RetryConfig;
   readonly observer?: BatchObserver;
+  /** Opens the telemetry of each merged batch (a span linked to its members' traces). */
+  readonly telemetry?: Pick<Telemetry, 'batch'>;
   readonly clock?: BatchClock;
 }
 
@@ -308,13 +311,18 @@ export class Batcher {
       if (--waiting === 0) controller.abort();
     };
     for (const m of members) m.ctx.signal.addEventListener('abort', onMemberAbort, { once: true });
+    const traced = members.flatMap((m): RequestTelemetry[] => (m.ctx.telemetry === undefined ? [] : [m.ctx.telemetry]));
+    const batchTelemetry = traced.length === 0 ? undefined : this.#options.telemetry?.batch(this.#options.model, traced);
     const ctx: CallContext = {
       requestId: id,
       deadline: Math.min(...members.map((m) => m.ctx.deadline)),
       signal: controller.signal,
       report: {},
+      // Every attempt of the batch carries the batch's trace context upstream.
+      ...(batchTelemetry === undefined ? {} : { attempt: batchTelemetry }),
     };
-    const done = (): void => {
+    const done = (err?: unknown): void => {
+      batchTelemetry?.end(err);
       for (const m of members) {
         m.ctx.signal.removeEventListener('abort', onMemberAbort);
         if (m.ctx.report !== undefined) {
@@ -337,7 +345,7 @@ export class Batcher {
         members.forEach((m, i) => this.#settle(m, answers[i]));
       },
       (err: unknown) => {
-        done();
+        done(err);
         if (members.some((m) => !m.settled)) this.#observer.batchFailed(members.length);
         for (const m of members) this.#settle(m, undefined, err);
       },

@@ -2,6 +2,7 @@
 // (discovery), who is fit (active health checks, passive outlier ejection, circuit breaker), how
 // busy each is (in-flight accounting), which one serves a request (the picker), and retries on
 // another endpoint — only before the first result, within the retry budget.
+import { performance } from 'node:perf_hooks';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Backend, ModelRef } from '../backends/backend.js';
 import type { CallContext } from '../core/call-context.js';
@@ -19,6 +20,7 @@ import { backoffMs } from '../resilience/backoff.js';
 import { OutlierDetector } from '../resilience/outlier-detector.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
 import { blamesEndpoint, isRetryable } from '../resilience/retryable.js';
+import { NO_CLUSTER_TELEMETRY, type ClusterTelemetry } from '../telemetry/cluster-telemetry.js';
 import { DnsDiscovery } from './discovery/dns-discovery.js';
 import { StaticDiscovery } from './discovery/static-discovery.js';
 import type { Discovery } from './discovery/discovery.js';
@@ -44,6 +46,7 @@ export class Cluster {
   readonly backend: Backend;
   readonly #config: ClusterConfig;
   readonly #logger: FastifyBaseLogger;
+  readonly #telemetry: ClusterTelemetry;
   readonly #entries = new Map<string, EndpointEntry>();
   readonly #picker: Picker;
   readonly #discovery: Discovery;
@@ -57,11 +60,12 @@ export class Cluster {
   /** Answers still being consumed (streams, relayed bodies) after their first result. */
   #streaming = 0;
 
-  constructor(name: string, config: ClusterConfig, backend: Backend, logger: FastifyBaseLogger) {
+  constructor(name: string, config: ClusterConfig, backend: Backend, logger: FastifyBaseLogger, telemetry: ClusterTelemetry = NO_CLUSTER_TELEMETRY) {
     this.name = name;
     this.backend = backend;
     this.#config = config;
     this.#logger = logger;
+    this.#telemetry = telemetry;
     this.#picker = createPicker(config.picker);
     this.#outliers = new OutlierDetector(config.outlierDetection);
     this.#discovery =
@@ -231,13 +235,23 @@ export class Cluster {
           ctx.report.attempts = retries + 1;
         }
         const perTry = new PerTryTimer(ctx, retry.perTryTimeoutMs);
+        // The request's attempt (its trace span, its upstream time); a merged batch's context
+        // carries the batch's instead, and keeps it.
+        const traced = ctx.telemetry?.attempt({ cluster: this.name, endpoint: address, retry: retries });
+        const attemptCtx = traced === undefined ? perTry.ctx : { ...perTry.ctx, attempt: traced };
+        const started = performance.now();
         try {
-          const result = await attempt(entry, perTry.ctx);
+          const result = await attempt(entry, attemptCtx);
+          this.#telemetry.attempt(address, (performance.now() - started) / 1000, undefined);
+          traced?.end();
           this.#outliers.success(address);
           return result;
         } catch (thrown) {
           const err = perTry.fired ? perTry.timeoutError(address, thrown) : thrown;
+          this.#telemetry.attempt(address, (performance.now() - started) / 1000, asSwitchyardError(err).canonical);
+          traced?.end(err);
           if (blamesEndpoint(err, { perTryTimedOut: perTry.fired }) && this.#outliers.failure(address, this.#entries.size)) {
+            this.#telemetry.ejected(address);
             this.#logger.warn({ event: 'endpoint-ejected', endpoint: address, err: asSwitchyardError(err).message }, `endpoint ${address} ejected after consecutive failures`);
           }
           const canRetry =
@@ -248,7 +262,11 @@ export class Cluster {
           if (!canRetry) throw err;
           releaseRetry?.();
           releaseRetry = budget.tryRetry();
-          if (releaseRetry === undefined) throw err;
+          if (releaseRetry === undefined) {
+            this.#telemetry.retryDenied();
+            throw err;
+          }
+          this.#telemetry.retry();
           this.#logger.info({ event: 'retry', endpoint: address, retry: retries + 1, err: asSwitchyardError(err).message }, `retrying on another endpoint of ${this.name}`);
           await sleep(backoffMs(retries + 1, retry.backoffBaseMs, retry.backoffMaxMs), ctx);
         } finally {
@@ -282,6 +300,7 @@ export class Cluster {
       }
       // Every usable endpoint is at circuitBreaker.maxInFlightPerEndpoint: wait in line, bounded.
       if (this.#waiting.length >= this.#config.circuitBreaker.maxPending) {
+        this.#telemetry.overloaded();
         throw new SwitchyardError(
           'SWY_ERR_CLUSTER_OVERLOADED',
           `cluster "${this.name}" is at its limit (${this.#config.circuitBreaker.maxInFlightPerEndpoint} in flight per endpoint, ${this.#config.circuitBreaker.maxPending} waiting)`,

@@ -1,6 +1,6 @@
 // What every upstream call carries from the listener down: who asked, until when, how to stop,
 // what routing may key on, where routing reports what it chose, and where telemetry is recorded.
-import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
+import type { AttemptTelemetry, RequestTelemetry } from '../telemetry/request-telemetry.js';
 
 /** Request facts routing may key on (header rules, sticky keys, hash pickers, prefix affinity). */
 export interface RoutingFacts {
@@ -30,6 +30,12 @@ export interface CallContext {
   readonly report?: RouteReport;
   /** Metrics, trace spans and the access log of this request (absent for internal calls). */
   readonly telemetry?: RequestTelemetry;
+  /**
+   * The upstream attempt this call is: set by the cluster on the context it hands the backend (a
+   * merged batch's BatchTelemetry has the same shape), absent otherwise. Backends put its
+   * `inject` (W3C `traceparent`/`tracestate`) into the call's gRPC metadata or HTTP headers.
+   */
+  readonly attempt?: AttemptTelemetry;
 }
 
 /** A child context whose deadline is the earlier of the parent's and now + timeoutMs. */

@@ -1,13 +1,20 @@
-// The admin listener (port 8002): liveness and readiness for orchestrators, and operator views
-// (mirror comparisons) — never on client ports.
+// The admin listener (port 8002): liveness and readiness for orchestrators, Prometheus metrics, and
+// operator views (mirror comparisons, clusters) — never on client ports.
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import type { InFlightLimit } from '../admission/in-flight-limit.js';
 import type { ModelRouter } from '../routing/model-router.js';
+
+/** What /metrics serves: the app's registry in the Prometheus text format. */
+export interface MetricsSource {
+  readonly contentType: string;
+  scrape(): Promise<string>;
+}
 
 export interface AdminListenerOptions {
   readonly router: ModelRouter;
   readonly admission: InFlightLimit;
   readonly logger: FastifyBaseLogger;
+  readonly metrics?: MetricsSource;
 }
 
 const READINESS_DEADLINE_MS = 3_000;
@@ -28,6 +35,11 @@ export function buildAdminListener(options: AdminListenerOptions): FastifyInstan
     });
     return reply.code(readiness.ready ? 200 : 503).send({ ...readiness, inFlight: options.admission.current });
   });
+
+  const { metrics } = options;
+  if (metrics !== undefined) {
+    app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.scrape()));
+  }
 
   // Shadow traffic per model, cumulative since start: copies sent/skipped, outcomes, comparisons, latency sums.
   app.get('/mirror', async () => ({ models: options.router.mirrorStats() }));

@@ -2,6 +2,7 @@
 // (/v2). Owns request ids, body limits and the mapping of every error to its protocol's wire format.
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import { httpRequestError } from './http-error.js';
+import { recordHttpError, traceIdOf } from './http-request-telemetry.js';
 import { requestIdOrNew } from './request-id.js';
 import { kserveRestRoutes, type KserveRestOptions } from './kserve/kserve-rest-routes.js';
 import { v2Error } from './kserve/v2-error.js';
@@ -43,8 +44,10 @@ export function buildClientHttpListener(options: ClientHttpListenerOptions): Fas
 
   app.setErrorHandler((err, req, reply) => {
     const error = httpRequestError(err, options.maxBodyBytes);
-    if (error.httpStatus >= 500) req.log.error({ err: error, cause: error.cause, code: error.code }, error.message);
-    else req.log.debug({ code: error.code }, error.message);
+    recordHttpError(req, error);
+    const traceId = traceIdOf(req);
+    if (error.httpStatus >= 500) req.log.error({ err: error, cause: error.cause, code: error.code, traceId }, error.message);
+    else req.log.debug({ code: error.code, traceId }, error.message);
     const mapped = mapError(req.url, error);
     return reply.code(mapped.status).headers(mapped.headers).type('application/json').send(mapped.body);
   });

@@ -1,7 +1,9 @@
 // The call context of one HTTP request, for every protocol on the client listener: cancellation
-// when the client leaves, the facts routing keys on, and the report of what routing chose.
+// when the client leaves, the facts routing keys on, the report of what routing chose, and the
+// request's telemetry (inference requests).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallContext, RoutingFacts } from '../core/call-context.js';
+import type { HttpRequestTelemetry } from './http-request-telemetry.js';
 
 /** Aborted when the client's connection closes before the response is complete. */
 export function requestContext(
@@ -9,13 +11,15 @@ export function requestContext(
   reply: FastifyReply,
   deadline = Number.MAX_SAFE_INTEGER,
   facts: Omit<RoutingFacts, 'headers'> = {},
+  observed?: HttpRequestTelemetry,
 ): CallContext {
   const controller = new AbortController();
   // `request.raw` 'close' fires once the body is read; only the response side tells a client that left.
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort();
   });
-  return { requestId: req.id, deadline, signal: controller.signal, facts: { headers: req.headers, ...facts }, report: {} };
+  const ctx = { requestId: req.id, deadline, signal: controller.signal, facts: { headers: req.headers, ...facts } };
+  return observed === undefined ? { ...ctx, report: {} } : { ...ctx, report: observed.report, telemetry: observed.telemetry };
 }
 
 /** Tells the client which variant answered (canary analysis, debugging a split). */

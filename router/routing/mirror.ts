@@ -32,12 +32,20 @@ export interface ShadowCall<T> {
   readonly sameOutputs?: (primary: T, shadow: T) => boolean;
 }
 
+/**
+ * One compared pair, for metrics: `error` when the shadow failed; otherwise `match` when the client's
+ * answer succeeded too with the same outputs (or outputs are not compared), else `mismatch`.
+ */
+export type MirrorComparison = 'match' | 'mismatch' | 'error';
+
 export interface MirrorOptions {
   /** Shadow calls in flight at once, router-wide; sampled copies beyond it are skipped (counted). */
   readonly maxConcurrent?: number;
   readonly random?: () => number;
   /** Monotonic milliseconds, for latencies. */
   readonly now?: () => number;
+  /** Told of every compared pair (not of pairs whose client left); must not throw. */
+  readonly onCompared?: (model: string, result: MirrorComparison) => void;
 }
 
 export class Mirror {
@@ -45,6 +53,7 @@ export class Mirror {
   readonly #maxConcurrent: number;
   readonly #random: () => number;
   readonly #now: () => number;
+  readonly #onCompared: (model: string, result: MirrorComparison) => void;
   #inFlight = 0;
   /** Shadows plus comparisons not yet recorded. */
   #pending = 0;
@@ -54,6 +63,7 @@ export class Mirror {
     this.#maxConcurrent = options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT_SHADOWS;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? (() => performance.now());
+    this.#onCompared = options.onCompared ?? (() => {});
   }
 
   /** Shadow calls in flight. */
@@ -132,7 +142,9 @@ export class Mirror {
     addLatency(stats.mirrorLatencyMs, mirrored.latencyMs);
     if (primary.status === mirrored.status) stats.statusMatch += 1;
     else stats.statusMismatch += 1;
-    if (call.sameOutputs === undefined || primary.status !== 'OK' || mirrored.status !== 'OK') return;
+    if (mirrored.status !== 'OK') return this.#onCompared(call.model, 'error');
+    if (primary.status !== 'OK') return this.#onCompared(call.model, 'mismatch');
+    if (call.sameOutputs === undefined) return this.#onCompared(call.model, 'match');
     let same: boolean;
     try {
       same = call.sameOutputs(primary.value as T, mirrored.value as T);
@@ -141,6 +153,7 @@ export class Mirror {
     }
     if (same) stats.outputsMatch += 1;
     else stats.outputsDiffer += 1;
+    this.#onCompared(call.model, same ? 'match' : 'mismatch');
   }
 
   #settle(): void {

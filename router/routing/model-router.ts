@@ -11,6 +11,7 @@ import { withTimeout } from '../core/call-context.js';
 import { asSwitchyardError, SwitchyardError } from '../core/errors.js';
 import { BatcherRegistry } from '../batching/batcher-registry.js';
 import type { BatchingStats } from '../batching/batch-counters.js';
+import type { BatchObserver } from '../batching/batch-observer.js';
 import type { RetryConfig } from '../config/schema.js';
 import type { LlmRequest, LlmResult, LlmUpstream } from '../core/llm.js';
 import type { ModelInferRequest } from '../generated/inference/ModelInferRequest.js';
@@ -19,9 +20,10 @@ import type { ModelMetadataResponse__Output } from '../generated/inference/Model
 import type { ModelConfigResponse__Output } from '../generated/inference/ModelConfigResponse.js';
 import type { ModelStatisticsResponse__Output } from '../generated/inference/ModelStatisticsResponse.js';
 import type { ModelStreamInferResponse__Output } from '../generated/inference/ModelStreamInferResponse.js';
+import type { Telemetry } from '../telemetry/request-telemetry.js';
 import { requestTimeoutMs } from './client-timeout.js';
 import { consumeLlmResult, watchCompletion } from './llm-completion.js';
-import { Mirror, outcomeOf, type Outcome } from './mirror.js';
+import { Mirror, outcomeOf, type MirrorComparison, type Outcome } from './mirror.js';
 import type { MirrorStats } from './mirror-stats.js';
 import type { MirrorTarget, Route, RouteTable, Variant } from './route-table.js';
 import { sameInferOutputs } from './same-infer-outputs.js';
@@ -62,6 +64,12 @@ export interface ModelRouterOptions {
   readonly random?: () => number;
   /** Shadow calls in flight at once for this router; sampled copies beyond it are skipped. Default 64. */
   readonly maxConcurrentMirrors?: number;
+  /** Metrics hooks for each new batcher, by client-facing model. */
+  readonly batchObserver?: (model: string) => BatchObserver;
+  /** Opens the telemetry of each merged batch. */
+  readonly telemetry?: Pick<Telemetry, 'batch'>;
+  /** Told of every compared mirror pair. */
+  readonly onMirrorCompared?: (model: string, result: MirrorComparison) => void;
 }
 
 /** One config's routes and the clusters they name; swapped whole by replace(). */
@@ -83,7 +91,7 @@ export class ModelRouter {
   readonly #random: () => number;
   readonly #mirror: Mirror;
   /** Batchers of routes with `batching`, per cluster object (a reload's new clusters get new ones). */
-  readonly #batchers = new BatcherRegistry();
+  readonly #batchers: BatcherRegistry;
 
   constructor(table: RouteTable, clusters: ReadonlyMap<string, ClusterDispatch>, options: ModelRouterOptions = {}) {
     this.#graph = { table, clusters };
@@ -91,6 +99,11 @@ export class ModelRouter {
     this.#mirror = new Mirror({
       random: this.#random,
       ...(options.maxConcurrentMirrors === undefined ? {} : { maxConcurrent: options.maxConcurrentMirrors }),
+      ...(options.onMirrorCompared === undefined ? {} : { onCompared: options.onMirrorCompared }),
+    });
+    this.#batchers = new BatcherRegistry({
+      ...(options.batchObserver === undefined ? {} : { observer: options.batchObserver }),
+      ...(options.telemetry === undefined ? {} : { telemetry: options.telemetry }),
     });
   }
 
@@ -116,7 +129,7 @@ export class ModelRouter {
     const variant = selectVariant(route, ctx.facts, this.#random);
     const cluster = clusterOf(graph, variant.cluster);
     const shadow = this.#shadowTarget(graph, route);
-    if (ctx.report !== undefined) ctx.report.variant = variant.name;
+    chose(ctx, route, variant);
 
     const clientVersion = request.model_version ?? '';
     const upstream = upstreamFor(variant, clientVersion);
@@ -155,7 +168,7 @@ export class ModelRouter {
     const timeoutMs = requestTimeoutMs(route.timeoutMs, ctx.facts);
     const variant = selectVariant(route, ctx.facts, this.#random);
     const cluster = clusterOf(graph, variant.cluster);
-    if (ctx.report !== undefined) ctx.report.variant = variant.name;
+    chose(ctx, route, variant);
 
     const upstream = upstreamFor(variant, request.model_version ?? '');
     const responses = await cluster.streamInfer({ ...request, model_name: upstream.name, model_version: upstream.version }, withTimeout(ctx, timeoutMs), route.retry);
@@ -185,7 +198,7 @@ export class ModelRouter {
     const variant = selectVariant(route, ctx.facts, this.#random);
     const cluster = clusterOf(graph, variant.cluster);
     const shadow = this.#shadowTarget(graph, route);
-    if (ctx.report !== undefined) ctx.report.variant = variant.name;
+    chose(ctx, route, variant);
 
     const started = performance.now();
     const primary = cluster.generate(request, llmUpstream(route, upstreamFor(variant, '')), withTimeout(ctx, timeoutMs), route.retry);
@@ -244,23 +257,23 @@ export class ModelRouter {
     return { ready: answers.every(Boolean), models };
   }
 
-  /** Cumulative mirror counters per model (since start, across reloads); mirrored models listed even before traffic. */
   /** Every cluster's endpoints and their state (in flight, healthy, ejected). */
   clusterSnapshot(): Record<string, Record<string, EndpointSnapshot>> {
     return Object.fromEntries([...this.#graph.clusters].map(([name, cluster]) => [name, cluster.snapshot()]));
   }
 
-  /** Cumulative batching counters per model with `batching` (since start, across reloads). */
   /** V2 requests queued in batchers in front of these clusters (sent later, so still using them). */
   queuedIn(clusters: Iterable<ClusterDispatch>): number {
     return this.#batchers.queuedFor(clusters);
   }
 
+  /** Cumulative batching counters per model with `batching` (since start, across reloads). */
   batchingStats(): Record<string, BatchingStats> {
     const table = this.#graph.table;
     return this.#batchers.stats(table.models.filter((m) => table.resolve(m).batching !== undefined));
   }
 
+  /** Cumulative mirror counters per model (since start, across reloads); mirrored models listed even before traffic. */
   mirrorStats(): Record<string, MirrorStats> {
     const table = this.#graph.table;
     return this.#mirror.stats(table.models.filter((m) => table.resolve(m).mirror !== undefined));
@@ -277,6 +290,12 @@ export class ModelRouter {
     }
     return { target: route.mirror, cluster };
   }
+}
+
+/** Reports the variant routing chose: to the listener (response header, access log) and to telemetry. */
+function chose(ctx: CallContext, route: Route, variant: Variant): void {
+  if (ctx.report !== undefined) ctx.report.variant = variant.name;
+  ctx.telemetry?.routed(route.model, variant.name);
 }
 
 /** Each response named with the client's model; the upstream's name is an internal detail. */

@@ -31,9 +31,12 @@ export interface RequestTelemetry {
   /** Routing chose: client model and variant. */
   routed(model: string, variant: string): void;
   attempt(info: AttemptInfo): AttemptTelemetry;
-  /** Streams: the first token (or first relayed byte) went to the client. */
+  /**
+   * The first token delta of a generation (streamed, or collected for a non-streaming answer), the
+   * first relayed byte of an upstream's SSE stream, or the first response of a V2 stream. Once.
+   */
   firstToken(): void;
-  /** Streams: one more token delta went to the client (inter-token latency is measured between these). */
+  /** Each later token delta of a generation (inter-token latency is measured between these). */
   token(): void;
   /** Exact token counts from the backend, when known. */
   usage(promptTokens: number, completionTokens: number): void;

@@ -20,6 +20,8 @@ export interface DevRuntimeOptions {
   crashAfter: number;
   llmFinalResponse: LlmFinalResponse;
   llmMaxSequences: number;
+  /** OTLP/HTTP traces URL (e.g. http://localhost:4318/v1/traces); '' = tracing off. */
+  otlpEndpoint: string;
 }
 
 export const DEFAULT_OPTIONS: Readonly<DevRuntimeOptions> = Object.freeze({
@@ -39,6 +41,7 @@ export const DEFAULT_OPTIONS: Readonly<DevRuntimeOptions> = Object.freeze({
   crashAfter: 0,
   llmFinalResponse: 'with-outputs',
   llmMaxSequences: 16,
+  otlpEndpoint: '',
 });
 
 export class OptionsError extends Error {
@@ -85,6 +88,19 @@ const finalResponse: Parser<LlmFinalResponse> = (text, flag) => {
   throw new OptionsError(`--${flag} must be with-outputs or empty, got '${text}'`);
 };
 
+const httpUrl: Parser<string> = (text, flag) => {
+  const trimmed = text.trim();
+  if (trimmed === '') return '';
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    throw new OptionsError(`--${flag} must be an http(s) URL, got '${text}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OptionsError(`--${flag} must be an http(s) URL, got '${text}'`);
+  return trimmed;
+};
+
 const host: Parser<string> = (text, flag) => {
   if (text.trim() === '') throw new OptionsError(`--${flag} must not be empty`);
   return text.trim();
@@ -108,6 +124,11 @@ const FLAGS: { [K in keyof DevRuntimeOptions]: FlagSpec<K> } = {
   crashAfter: { key: 'crashAfter', parse: number(0, Number.MAX_SAFE_INTEGER, true), help: 'exit abruptly (code 70) during the N-th inference call; 0 = never' },
   llmFinalResponse: { key: 'llmFinalResponse', parse: finalResponse, help: 'tiny-llm streaming end: with-outputs (vLLM backend) or empty (flags-only, TRT-LLM style)' },
   llmMaxSequences: { key: 'llmMaxSequences', parse: number(1, 4096, true), help: 'tiny-llm: concurrent sequences per instance; more wait in a FIFO queue' },
+  otlpEndpoint: {
+    key: 'otlpEndpoint',
+    parse: httpUrl,
+    help: "OTLP/HTTP traces URL (e.g. http://localhost:4318/v1/traces): a SERVER span per inference, child of the caller's traceparent; empty = off",
+  },
 };
 
 const KEYS = Object.keys(FLAGS) as (keyof DevRuntimeOptions)[];
@@ -158,7 +179,7 @@ export function parseCliOptions(argv: readonly string[], env: NodeJS.ProcessEnv 
 export function usage(): string {
   const lines = KEYS.map((key) => {
     const def = DEFAULT_OPTIONS[key];
-    const shown = Array.isArray(def) ? def.join(',') : String(def);
+    const shown = Array.isArray(def) ? def.join(',') : def === '' ? 'off' : String(def);
     return `  --${flagName(key).padEnd(22)} ${FLAGS[key].help} (default ${shown}; env ${envName(key)})`;
   });
   return ['Usage: node --import tsx runtimes/dev/main.ts [flags]', '', ...lines, ''].join('\n');

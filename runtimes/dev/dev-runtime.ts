@@ -13,6 +13,7 @@ import { InferenceEngine } from './inference-engine.js';
 import { inferenceServiceHandlers } from './inference-service.js';
 import { ModelRepository } from './model-repository.js';
 import { createOpenAiHttpServer } from './openai-http-server.js';
+import { RuntimeTracing } from './runtime-tracing.js';
 import { ServerReadiness } from './server-readiness.js';
 import { StreamInferHandler } from './stream-infer-handler.js';
 
@@ -101,17 +102,18 @@ export async function startDevRuntime(input: StartDevRuntimeOptions = {}): Promi
   const readiness = new ServerReadiness();
   const repository = new ModelRepository(options, cost);
   const engine = new InferenceEngine(repository, faults, onCrash);
-  const stream = new StreamInferHandler(engine, repository);
+  const tracing = RuntimeTracing.create(options.otlpEndpoint);
+  const stream = new StreamInferHandler(engine, repository, tracing);
   const health = new HealthService(readiness);
 
   const grpcServer = new grpc.Server({
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
     'grpc.max_send_message_length': 64 * 1024 * 1024,
   });
-  grpcServer.addService(inferenceProto().inference.GRPCInferenceService.service, inferenceServiceHandlers({ repository, engine, readiness, stream }));
+  grpcServer.addService(inferenceProto().inference.GRPCInferenceService.service, inferenceServiceHandlers({ repository, engine, readiness, stream, tracing }));
   grpcServer.addService(healthProto().grpc.health.v1.Health.service, health.handlers);
   const httpServer = createHttpControl({ repository, faults, cost, readiness });
-  const openaiServer = createOpenAiHttpServer({ repository, engine, readiness });
+  const openaiServer = createOpenAiHttpServer({ repository, engine, readiness, tracing });
 
   const grpcPort = await bindGrpc(grpcServer, hostPort(options.host, options.grpcPort));
   let httpPort: number;
@@ -143,6 +145,8 @@ export async function startDevRuntime(input: StartDevRuntimeOptions = {}): Promi
         stream.drain();
         health.drain();
         await Promise.all([shutdownGrpc(grpcServer), shutdownHttp(httpServer), shutdownHttp(openaiServer)]);
+        // After the servers: the spans of requests that finished while draining are exported too.
+        await tracing?.shutdown();
       })();
       return closing;
     },

@@ -8,6 +8,7 @@ import type { InferenceEngine } from './inference-engine.js';
 import type { ModelRepository } from './model-repository.js';
 import { MODEL_VERSION, modelConfig, modelMetadata } from './model-spec.js';
 import { asRuntimeError, RuntimeError } from './runtime-error.js';
+import { metadataCarrier, rpcAttributes, type RuntimeTracing } from './runtime-tracing.js';
 import type { ServerReadiness } from './server-readiness.js';
 import type { StreamInferHandler } from './stream-infer-handler.js';
 
@@ -38,10 +39,12 @@ export interface InferenceServiceDeps {
   engine: InferenceEngine;
   readiness: ServerReadiness;
   stream: StreamInferHandler;
+  /** Set when --otlp-endpoint is: ModelInfer records a span in the caller's trace. */
+  tracing?: RuntimeTracing | undefined;
 }
 
 export function inferenceServiceHandlers(deps: InferenceServiceDeps): GRPCInferenceServiceHandlers {
-  const { repository, engine, readiness } = deps;
+  const { repository, engine, readiness, tracing } = deps;
   return {
     ServerLive: unary(() => ({ live: true })),
     ServerReady: unary(() => ({ ready: readiness.ready })),
@@ -68,10 +71,18 @@ export function inferenceServiceHandlers(deps: InferenceServiceDeps): GRPCInfere
       const controller = new AbortController();
       call.on('cancelled', () => controller.abort(new Error('call cancelled')));
       if (call.cancelled) controller.abort(new Error('call cancelled'));
-      let response: ModelInferResponse | undefined;
-      await engine.infer('ModelInfer', req, controller.signal, { send: (r) => { response = r; } });
-      if (response === undefined) throw new RuntimeError(grpc.status.INTERNAL, 'model produced no response', 'backend');
-      return response;
+      const span = tracing?.start('inference.GRPCInferenceService/ModelInfer', metadataCarrier(call.metadata), rpcAttributes('ModelInfer', req.model_name, req.id));
+      try {
+        let response: ModelInferResponse | undefined;
+        await engine.infer('ModelInfer', req, controller.signal, { send: (r) => { response = r; } });
+        if (response === undefined) throw new RuntimeError(grpc.status.INTERNAL, 'model produced no response', 'backend');
+        span?.end({ grpcCode: grpc.status.OK });
+        return response;
+      } catch (err) {
+        const error = asRuntimeError(err);
+        span?.end({ grpcCode: error.code, message: error.message });
+        throw err;
+      }
     }),
     ModelStreamInfer: deps.stream.handler,
   };

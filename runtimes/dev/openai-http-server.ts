@@ -16,6 +16,7 @@ import { runGeneration, type GenerationCall } from './openai-generation.js';
 import { parseOpenAiRequest, type CompletionKind, type OpenAiRequest } from './openai-request.js';
 import { completionBody, modelList, responseHead, usage } from './openai-responses.js';
 import { SseStream } from './openai-sse.js';
+import type { RuntimeTracing } from './runtime-tracing.js';
 import type { ServerReadiness } from './server-readiness.js';
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -25,6 +26,8 @@ export interface OpenAiHttpDeps {
   repository: ModelRepository;
   engine: InferenceEngine;
   readiness: ServerReadiness;
+  /** Set when --otlp-endpoint is: each completion request records a span in the caller's trace. */
+  tracing?: RuntimeTracing | undefined;
 }
 
 /** The models this port serves: those behind the vLLM backend, whose tensor contract it speaks. */
@@ -69,8 +72,11 @@ async function readRequest(kind: CompletionKind, req: IncomingMessage, deps: Ope
 async function complete(kind: CompletionKind, req: IncomingMessage, res: ServerResponse, deps: OpenAiHttpDeps): Promise<void> {
   // The request's own 'close' fires once its body is read; only the response's tells a disconnect.
   const controller = new AbortController();
+  const route = kind === 'chat' ? '/v1/chat/completions' : '/v1/completions';
+  const span = deps.tracing?.start(`POST ${route}`, req.headers, { 'http.request.method': 'POST', 'http.route': route });
   res.on('close', () => {
     if (!res.writableFinished) controller.abort(new Error('the client disconnected'));
+    span?.end({ httpStatus: res.statusCode, attributes: { 'switchyard.dev.client_disconnected': !res.writableFinished } });
   });
   let request: OpenAiRequest;
   try {

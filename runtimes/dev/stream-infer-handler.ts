@@ -5,13 +5,14 @@
 // the client opened it with metadata `triton_grpc_error: true`, in which case the first error
 // ends the stream with its status. The stream ends OK once the client half-closed and all its
 // requests are done; a client cancel aborts every request on the stream.
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import type { ModelInferRequest__Output } from '../../router/generated/inference/ModelInferRequest.js';
 import type { ModelInferResponse } from '../../router/generated/inference/ModelInferResponse.js';
 import type { ModelStreamInferResponse } from '../../router/generated/inference/ModelStreamInferResponse.js';
 import type { InferenceEngine } from './inference-engine.js';
 import type { ModelRepository } from './model-repository.js';
 import { asRuntimeError, type RuntimeError } from './runtime-error.js';
+import { metadataCarrier, rpcAttributes, type Carrier, type RuntimeTracing } from './runtime-tracing.js';
 
 type StreamCall = grpc.ServerDuplexStream<ModelInferRequest__Output, ModelStreamInferResponse>;
 
@@ -65,12 +66,14 @@ class OrderedSlots {
 export class StreamInferHandler {
   readonly #engine: InferenceEngine;
   readonly #repository: ModelRepository;
+  readonly #tracing: RuntimeTracing | undefined;
   readonly #drainers = new Set<() => void>();
   #draining = false;
 
-  constructor(engine: InferenceEngine, repository: ModelRepository) {
+  constructor(engine: InferenceEngine, repository: ModelRepository, tracing?: RuntimeTracing) {
     this.#engine = engine;
     this.#repository = repository;
+    this.#tracing = tracing;
   }
 
   /** Shutdown: streams end as soon as their in-flight requests are done, half-closed or not. */
@@ -86,6 +89,8 @@ export class StreamInferHandler {
   #serve(call: StreamCall): void {
     const controller = new AbortController();
     const grpcErrorMode = call.metadata.get('triton_grpc_error').some((v) => String(v).toLowerCase() === 'true');
+    // Every request on the stream continues the trace the stream was opened in.
+    const trace = this.#tracing === undefined ? undefined : metadataCarrier(call.metadata);
     let outstanding = 0;
     let halfClosed = false;
     let closed = false;
@@ -120,7 +125,7 @@ export class StreamInferHandler {
     call.on('data', (req: ModelInferRequest__Output) => {
       if (closed) return;
       outstanding++;
-      void this.#handle(req, controller.signal, grpcErrorMode, write, ordered, endWithError).finally(() => {
+      void this.#handle(req, controller.signal, grpcErrorMode, write, ordered, endWithError, trace).finally(() => {
         outstanding--;
         maybeEnd();
       });
@@ -138,16 +143,23 @@ export class StreamInferHandler {
     write: (message: ModelStreamInferResponse) => void,
     ordered: OrderedSlots,
     endWithError: (err: RuntimeError) => void,
+    trace: Carrier | undefined,
   ): Promise<void> {
     const slot = this.#repository.get(req.model_name)?.spec.decoupled === true ? undefined : ordered.reserve();
     const emit = (message: ModelStreamInferResponse): void => (slot === undefined ? write(message) : slot.push(message));
+    const span = trace === undefined ? undefined : this.#tracing?.start('inference.GRPCInferenceService/ModelStreamInfer', trace, rpcAttributes('ModelStreamInfer', req.model_name, req.id));
     try {
       await this.#engine.infer('ModelStreamInfer', req, signal, {
         send: (response, final) => emit({ error_message: '', infer_response: withFinalFlag(response, final) }),
       });
+      span?.end({ grpcCode: signal.aborted ? grpc.status.CANCELLED : grpc.status.OK });
     } catch (err) {
-      if (signal.aborted) return; // the stream is gone; there is no one to tell
+      if (signal.aborted) {
+        span?.end({ grpcCode: grpc.status.CANCELLED, message: 'stream cancelled' });
+        return; // the stream is gone; there is no one to tell
+      }
       const error = asRuntimeError(err);
+      span?.end({ grpcCode: error.code, message: error.message });
       if (grpcErrorMode) endWithError(error);
       else emit(inBandError(req, error));
     } finally {

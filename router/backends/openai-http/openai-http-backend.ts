@@ -91,6 +91,9 @@ export class OpenAiHttpBackend implements Backend {
     if (ctx.signal.aborted) throw new SwitchyardError('SWY_ERR_REQUEST_CANCELLED', 'request cancelled by the client');
     const deadline = AbortSignal.timeout(Math.max(1, ctx.deadline - Date.now()));
     const headers: Record<string, string> = { 'x-request-id': ctx.requestId };
+    ctx.attempt?.inject((key, value) => {
+      headers[key] = value;
+    });
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.#options.apiKey !== undefined) headers.authorization = `Bearer ${this.#options.apiKey}`;
     try {

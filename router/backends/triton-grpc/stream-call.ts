@@ -24,6 +24,7 @@ export async function* streamCall(
   if (ctx.signal.aborted) throw new SwitchyardError('SWY_ERR_REQUEST_CANCELLED', 'request cancelled by the client');
   const metadata = new grpc.Metadata();
   metadata.set('x-request-id', ctx.requestId);
+  ctx.attempt?.inject((key, value) => metadata.set(key, value));
   // With one request per stream, ending the stream with the real status beats an in-band message.
   metadata.set('triton_grpc_error', 'true');
   const call = client.ModelStreamInfer(metadata, { deadline: new Date(ctx.deadline) });

@@ -108,6 +108,7 @@ export class TritonGrpcBackend implements Backend {
       }
       const metadata = new grpc.Metadata();
       metadata.set('x-request-id', ctx.requestId);
+      ctx.attempt?.inject((key, value) => metadata.set(key, value));
       const onAbort = (): void => call.cancel();
       const call = method(request, metadata, { deadline: new Date(ctx.deadline) }, (err, response) => {
         ctx.signal.removeEventListener('abort', onAbort);

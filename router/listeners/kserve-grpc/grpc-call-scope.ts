@@ -1,28 +1,41 @@
 // The call context of one gRPC call: the client's deadline (`grpc-timeout`), cancellation when the
-// client cancels or its deadline passes, routing facts from metadata, the request id, and the
-// response metadata that tells the client its request id and the variant routing chose.
+// client cancels or its deadline passes, routing facts from metadata, the request id, the request's
+// telemetry (inference calls), and the response metadata that tells the client its request id and
+// the variant routing chose.
 import { Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { CallContext, RouteReport } from '../../core/call-context.js';
+import type { RouterTelemetry, ServedRequestTelemetry } from '../../telemetry/create-telemetry.js';
 import { metadataFacts } from './metadata-facts.js';
 import { requestIdFrom } from './request-id.js';
 
 /** What the scope needs of a grpc-js server call (unary or streaming). */
 export type SurfaceCall = Pick<ServerUnaryCall<unknown, unknown>, 'metadata' | 'cancelled' | 'getDeadline' | 'once'>;
 
+/** An inference call's telemetry: where to open it, and the span name (`inference.GRPCInferenceService/ModelInfer`). */
+export interface ObservedCall {
+  readonly telemetry: RouterTelemetry;
+  readonly operation: string;
+}
+
 export class GrpcCallScope {
-  readonly ctx: CallContext & { readonly report: RouteReport };
+  readonly ctx: CallContext & { readonly report: RouteReport; readonly telemetry?: ServedRequestTelemetry };
   readonly #controller = new AbortController();
   #answered = false;
 
-  /** `maxMs` caps the deadline (control calls must never hang a probe). */
-  constructor(call: SurfaceCall, maxMs?: number) {
+  /** `maxMs` caps the deadline (control calls must never hang a probe); `observed` opens the call's telemetry. */
+  constructor(call: SurfaceCall, maxMs?: number, observed?: ObservedCall) {
     const deadline = Math.min(callDeadline(call), maxMs === undefined ? Number.MAX_SAFE_INTEGER : Date.now() + maxMs);
+    const requestId = requestIdFrom(call.metadata);
+    const facts = metadataFacts(call.metadata);
+    const report: RouteReport = {};
+    const telemetry = observed?.telemetry.request('kserve-grpc', facts.headers, { requestId, report, operation: observed.operation });
     this.ctx = {
-      requestId: requestIdFrom(call.metadata),
+      requestId,
       deadline,
       signal: this.#controller.signal,
-      facts: metadataFacts(call.metadata),
-      report: {},
+      facts,
+      report,
+      ...(telemetry === undefined ? {} : { telemetry }),
     };
     // grpc-js also reports 'cancelled' when a call closes after its answer; only an abort before
     // the answer is a client that left (or whose deadline passed).

@@ -9,6 +9,7 @@ import { SwitchyardError } from '../../core/errors.js';
 import type { GRPCInferenceServiceHandlers } from '../../generated/inference/GRPCInferenceService.js';
 import type { ModelStatisticsResponse } from '../../generated/inference/ModelStatisticsResponse.js';
 import type { ModelRouter } from '../../routing/model-router.js';
+import type { RouterTelemetry } from '../../telemetry/create-telemetry.js';
 import { SERVER_EXTENSIONS } from '../kserve/kserve-rest-routes.js';
 import { rawInferRequest, type GrpcInferLimits } from './raw-infer-request.js';
 import { unaryHandler } from './unary-handler.js';
@@ -22,6 +23,7 @@ export interface InferenceHandlerOptions {
   readonly serverVersion: string;
   readonly limits: GrpcInferLimits;
   readonly controlDeadlineMs: number;
+  readonly telemetry: RouterTelemetry;
 }
 
 /** Every unary RPC of the service; ModelStreamInfer is added by the listener. */
@@ -40,7 +42,7 @@ export function inferenceHandlers(options: InferenceHandlerOptions): Omit<GRPCIn
     ModelMetadata: unaryHandler(control, (req, ctx) => router.modelMetadata(req.name, req.version, ctx)),
     ModelConfig: unaryHandler(control, (req, ctx) => router.modelConfig(req.name, req.version, ctx)),
     ModelStatistics: unaryHandler(control, (req, ctx) => (req.name === '' ? allStatistics(router, ctx) : router.modelStatistics(req.name, req.version, ctx))),
-    ModelInfer: unaryHandler({ logger }, async (req, ctx) => {
+    ModelInfer: unaryHandler({ logger, observe: { telemetry: options.telemetry, rpc: 'ModelInfer', model: (req) => req.model_name } }, async (req, ctx) => {
       router.route(req.model_name); // unknown model → NOT_FOUND before any tensor work
       const release = admission.acquire();
       try {

@@ -7,6 +7,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { InFlightLimit } from '../../admission/in-flight-limit.js';
 import { healthProto, inferenceProto } from '../../core/grpc-definitions.js';
 import type { ModelRouter } from '../../routing/model-router.js';
+import { NO_TELEMETRY, type RouterTelemetry } from '../../telemetry/create-telemetry.js';
 import { healthHandlers } from './health-handlers.js';
 import { inferenceHandlers } from './inference-handlers.js';
 import { StreamInferSession, type StreamInferCall } from './stream-infer-session.js';
@@ -22,6 +23,8 @@ export interface KserveGrpcOptions {
   readonly maxTensorElements: number;
   /** Largest request message (limits.maxBodyBytes; grpc-js would otherwise cap it at 4 MiB). */
   readonly maxMessageBytes: number;
+  /** Metrics, traces and the access log of ModelInfer and each ModelStreamInfer request. */
+  readonly telemetry?: RouterTelemetry;
 }
 
 /** Metadata and readiness probes get a short deadline: they must never hang a load balancer. */
@@ -41,7 +44,7 @@ export class KserveGrpcListener {
         return options.maxTensorElements;
       },
     };
-    const streamOptions = { router: options.router, admission: options.admission, logger: options.logger, limits };
+    const streamOptions = { router: options.router, admission: options.admission, logger: options.logger, limits, telemetry: options.telemetry ?? NO_TELEMETRY };
     this.#server.addService(inferenceProto().inference.GRPCInferenceService.service, {
       ...inferenceHandlers({ ...streamOptions, serverName: options.serverName, serverVersion: options.serverVersion, controlDeadlineMs: CONTROL_DEADLINE_MS }),
       ModelStreamInfer: (call: StreamInferCall) => {

@@ -8,11 +8,14 @@
 import { Metadata, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { InFlightLimit } from '../../admission/in-flight-limit.js';
-import type { CallContext, RoutingFacts } from '../../core/call-context.js';
-import { asSwitchyardError, type SwitchyardError } from '../../core/errors.js';
+import type { CallContext, RouteReport, RoutingFacts } from '../../core/call-context.js';
+import { asSwitchyardError, httpStatusFor, type SwitchyardError } from '../../core/errors.js';
 import type { ModelInferRequest__Output } from '../../generated/inference/ModelInferRequest.js';
 import type { ModelStreamInferResponse } from '../../generated/inference/ModelStreamInferResponse.js';
 import type { ModelRouter } from '../../routing/model-router.js';
+import { NO_TELEMETRY, type RouterTelemetry } from '../../telemetry/create-telemetry.js';
+import type { RequestTelemetry } from '../../telemetry/request-telemetry.js';
+import { withTraceLogs } from '../../telemetry/trace-log-context.js';
 import { callDeadline } from './grpc-call-scope.js';
 import { grpcError } from './grpc-error.js';
 import { metadataFacts } from './metadata-facts.js';
@@ -21,11 +24,21 @@ import { requestIdFrom } from './request-id.js';
 
 export type StreamInferCall = ServerDuplexStream<ModelInferRequest__Output, ModelStreamInferResponse>;
 
+/** How one request on the stream ended, for its telemetry: the canonical code's HTTP status. */
+interface Outcome {
+  readonly status: number;
+  readonly error?: SwitchyardError;
+}
+
+const CLIENT_GONE: Outcome = { status: httpStatusFor('CANCELLED') };
+
 export interface StreamInferOptions {
   readonly router: ModelRouter;
   readonly admission: InFlightLimit;
   readonly limits: GrpcInferLimits;
   readonly logger: FastifyBaseLogger;
+  /** Each request on the stream gets its own (metrics, trace, access log). */
+  readonly telemetry?: RouterTelemetry;
 }
 
 export class StreamInferSession {
@@ -86,28 +99,56 @@ export class StreamInferSession {
     this.#maybeEnd();
   }
 
+  /** One request on the stream: its own telemetry, ended once its last response (or its error) went out. */
   async #handle(req: ModelInferRequest__Output): Promise<void> {
+    const report: RouteReport = {};
+    const telemetry = (this.#options.telemetry ?? NO_TELEMETRY).request('kserve-grpc', this.#facts.headers, {
+      requestId: this.#requestId,
+      report,
+      operation: 'inference.GRPCInferenceService/ModelStreamInfer',
+    });
+    telemetry.requested(req.model_name);
+    let outcome: Outcome = { status: httpStatusFor('INTERNAL') };
+    try {
+      outcome = await withTraceLogs(telemetry, () => this.#serve(req, { report, telemetry }));
+    } finally {
+      telemetry.end(outcome);
+    }
+  }
+
+  /** Answers one request; never throws. A request whose client went away ends as CANCELLED (499). */
+  async #serve(req: ModelInferRequest__Output, observed: { readonly report: RouteReport; readonly telemetry: RequestTelemetry }): Promise<Outcome> {
     const { router, admission, limits } = this.#options;
     const controller = new AbortController();
     this.#controllers.add(controller);
-    const ctx: CallContext & { report: { variant?: string } } = {
+    const ctx: CallContext & { report: RouteReport } = {
       requestId: this.#requestId,
       deadline: this.#deadline,
       signal: controller.signal,
       facts: this.#facts,
-      report: {},
+      report: observed.report,
+      telemetry: observed.telemetry,
     };
     let release: (() => void) | undefined;
     try {
       router.route(req.model_name); // unknown model → NOT_FOUND before any tensor work
       release = admission.acquire();
       const responses = await router.streamInfer(rawInferRequest(req, limits), ctx);
+      let first = true;
       for await (const message of responses) {
-        if (this.#closed) break; // leaving the loop cancels the upstream call
+        if (this.#closed) return CLIENT_GONE; // leaving the loop cancels the upstream call
+        if (first) {
+          first = false;
+          observed.telemetry.firstToken();
+        }
         await this.#write(message);
       }
+      return { status: 200 };
     } catch (err) {
-      if (!this.#closed) await this.#fail(req, asSwitchyardError(err));
+      const error = asSwitchyardError(err);
+      if (this.#closed) return CLIENT_GONE;
+      await this.#fail(req, error);
+      return { status: httpStatusFor(error.canonical), error };
     } finally {
       if (ctx.report.variant !== undefined) this.#variants.add(ctx.report.variant);
       this.#controllers.delete(controller);

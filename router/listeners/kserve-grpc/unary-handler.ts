@@ -1,37 +1,57 @@
 // A grpc-js unary handler from an async function: every call gets its scope (deadline,
-// cancellation, facts, request id), the response metadata goes out with the answer, and every
-// failure is mapped once, by grpc-error.ts.
+// cancellation, facts, request id, and for inference calls its telemetry, ended once with the
+// answer), the response metadata goes out with the answer, and every failure is mapped once, by
+// grpc-error.ts.
 import type { handleUnaryCall } from '@grpc/grpc-js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CallContext } from '../../core/call-context.js';
-import { asSwitchyardError } from '../../core/errors.js';
+import { asSwitchyardError, httpStatusFor } from '../../core/errors.js';
+import type { RouterTelemetry } from '../../telemetry/create-telemetry.js';
+import { withTraceLogs } from '../../telemetry/trace-log-context.js';
 import { GrpcCallScope } from './grpc-call-scope.js';
 import { grpcError } from './grpc-error.js';
 
-export interface UnaryHandlerOptions {
+export interface UnaryHandlerOptions<Req> {
   readonly logger: FastifyBaseLogger;
   /** Caps the call's deadline: control calls (metadata, readiness) must never hang a probe. */
   readonly maxMs?: number;
+  /** Inference calls: their telemetry (metrics, trace, access log), the RPC's name, and the model a request names. */
+  readonly observe?: {
+    readonly telemetry: RouterTelemetry;
+    readonly rpc: string;
+    readonly model: (request: Req) => string;
+  };
 }
 
-export function unaryHandler<Req, Res>(options: UnaryHandlerOptions, run: (request: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
+export function unaryHandler<Req, Res>(options: UnaryHandlerOptions<Req>, run: (request: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
+  const { observe } = options;
+  const observed = observe === undefined ? undefined : { telemetry: observe.telemetry, operation: `inference.GRPCInferenceService/${observe.rpc}` };
   return (call, callback) => {
-    const scope = new GrpcCallScope(call, options.maxMs);
+    const scope = new GrpcCallScope(call, options.maxMs, observed);
+    const telemetry = scope.ctx.telemetry;
+    const answer = (): Promise<Res> => {
+      if (telemetry !== undefined && observe !== undefined) telemetry.requested(observe.model(call.request));
+      return run(call.request, scope.ctx);
+    };
     Promise.resolve()
-      .then(() => run(call.request, scope.ctx))
+      .then(() => (telemetry === undefined ? answer() : withTraceLogs(telemetry, answer)))
       .then(
         (response) => {
           scope.answered();
           call.sendMetadata(scope.responseMetadata());
           callback(null, response);
+          telemetry?.end({ status: 200 });
         },
         (err: unknown) => {
           scope.answered();
           const error = asSwitchyardError(err);
-          if (error.httpStatus >= 500) options.logger.error({ err: error, cause: error.cause, code: error.code, requestId: scope.ctx.requestId, method: call.getPath() }, error.message);
-          else options.logger.debug({ code: error.code, requestId: scope.ctx.requestId, method: call.getPath() }, error.message);
+          const fields = { code: error.code, requestId: scope.ctx.requestId, traceId: telemetry?.traceId, method: call.getPath() };
+          if (error.httpStatus >= 500) options.logger.error({ ...fields, err: error, cause: error.cause }, error.message);
+          else options.logger.debug(fields, error.message);
           call.sendMetadata(scope.responseMetadata());
           callback(grpcError(error));
+          // gRPC has no HTTP status: the canonical code's (google/rpc/code.proto) classifies it.
+          telemetry?.end({ status: httpStatusFor(error.canonical), error });
         },
       );
   };

@@ -6,6 +6,9 @@ import type { CallContext } from '../../core/call-context.js';
 import { reportRoute, requestContext } from '../request-context.js';
 import { SwitchyardError } from '../../core/errors.js';
 import type { ModelRouter } from '../../routing/model-router.js';
+import { NO_TELEMETRY, type RouterTelemetry } from '../../telemetry/create-telemetry.js';
+import { withTraceLogs } from '../../telemetry/trace-log-context.js';
+import { observed, observeHttp } from '../http-request-telemetry.js';
 import { decodeRestInfer } from './rest-infer-request.js';
 import { encodeRestInferResponse } from './rest-infer-response.js';
 import { configToJson, metadataToJson, statisticsToJson } from './triton-json.js';
@@ -16,6 +19,8 @@ export interface KserveRestOptions {
   readonly serverName: string;
   readonly serverVersion: string;
   readonly maxTensorElements: number;
+  /** Metrics, traces and the access log of inference requests. */
+  readonly telemetry?: RouterTelemetry;
 }
 
 interface ModelParams {
@@ -30,6 +35,7 @@ export const SERVER_EXTENSIONS = ['binary_tensor_data', 'model_configuration', '
 
 export function kserveRestRoutes(app: FastifyInstance, options: KserveRestOptions): void {
   const { router, admission } = options;
+  const telemetry = options.telemetry ?? NO_TELEMETRY;
 
   const serverMetadata = async () => ({
     name: options.serverName,
@@ -83,31 +89,35 @@ export function kserveRestRoutes(app: FastifyInstance, options: KserveRestOption
   }
 
   for (const path of withVersion('/infer')) {
-    app.post<{ Params: ModelParams; Body: Buffer }>(path, async (req, reply) => {
-      const { model, version } = target(req.params);
-      router.route(model); // unknown model → 404 before any body work
-      const release = admission.acquire();
-      try {
-        const headerLength = req.headers['inference-header-content-length'];
-        const decoded = decodeRestInfer(req.body, Array.isArray(headerLength) ? headerLength[0] : headerLength, { model, version }, options);
-        const ctx = requestContext(req, reply);
-        let response;
+    const onRequest = observeHttp(telemetry, 'kserve-rest', (req) => (req.params as Partial<ModelParams>).model);
+    app.post<{ Params: ModelParams; Body: Buffer }>(path, { onRequest }, async (req, reply) => {
+      const observation = observed(req);
+      return withTraceLogs(observation.telemetry, async () => {
+        const { model, version } = target(req.params);
+        router.route(model); // unknown model → 404 before any body work
+        const release = admission.acquire();
         try {
-          response = await router.infer(decoded.request, ctx);
+          const headerLength = req.headers['inference-header-content-length'];
+          const decoded = decodeRestInfer(req.body, Array.isArray(headerLength) ? headerLength[0] : headerLength, { model, version }, options);
+          const ctx = requestContext(req, reply, undefined, undefined, observation);
+          let response;
+          try {
+            response = await router.infer(decoded.request, ctx);
+          } finally {
+            reportRoute(reply, ctx); // errors too: a canary's failures must be told apart
+          }
+          const encoded = encodeRestInferResponse(response, decoded.binaryOutput);
+          if (encoded.headerLength !== undefined) {
+            reply.header('inference-header-content-length', String(encoded.headerLength));
+            reply.type('application/octet-stream');
+          } else {
+            reply.type('application/json');
+          }
+          return reply.send(encoded.body);
         } finally {
-          reportRoute(reply, ctx); // errors too: a canary's failures must be told apart
+          release();
         }
-        const encoded = encodeRestInferResponse(response, decoded.binaryOutput);
-        if (encoded.headerLength !== undefined) {
-          reply.header('inference-header-content-length', String(encoded.headerLength));
-          reply.type('application/octet-stream');
-        } else {
-          reply.type('application/json');
-        }
-        return reply.send(encoded.body);
-      } finally {
-        release();
-      }
+      });
     });
   }
 }

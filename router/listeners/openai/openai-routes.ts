@@ -7,6 +7,10 @@ import type { InFlightLimit } from '../../admission/in-flight-limit.js';
 import { asSwitchyardError, SwitchyardError } from '../../core/errors.js';
 import type { LlmEvent, LlmKind, LlmRequest, LlmUsage, FinishReason } from '../../core/llm.js';
 import type { ModelRouter } from '../../routing/model-router.js';
+import { NO_TELEMETRY, type RouterTelemetry } from '../../telemetry/create-telemetry.js';
+import type { RequestTelemetry } from '../../telemetry/request-telemetry.js';
+import { withTraceLogs } from '../../telemetry/trace-log-context.js';
+import { observed, observeHttp, type HttpRequestTelemetry } from '../http-request-telemetry.js';
 import { reportRoute, requestContext } from '../request-context.js';
 import { parseChatRequest } from './chat-request.js';
 import { parseCompletionRequest } from './completion-request.js';
@@ -17,6 +21,8 @@ import { completeBody, ResponseIdentity, StreamFrames } from './openai-response.
 export interface OpenAiRoutesOptions {
   readonly router: ModelRouter;
   readonly admission: InFlightLimit;
+  /** Metrics, traces and the access log of generations. */
+  readonly telemetry?: RouterTelemetry;
 }
 
 const SSE_HEADERS = {
@@ -28,6 +34,7 @@ const SSE_HEADERS = {
 
 export function openAiRoutes(app: FastifyInstance, options: OpenAiRoutesOptions): void {
   const { router, admission } = options;
+  const telemetry = options.telemetry ?? NO_TELEMETRY;
   const startedAt = Math.floor(Date.now() / 1000);
 
   const modelCard = (id: string) => ({ id, object: 'model', created: startedAt, owned_by: 'switchyard' });
@@ -42,9 +49,15 @@ export function openAiRoutes(app: FastifyInstance, options: OpenAiRoutesOptions)
   });
 
   const generation = (kind: LlmKind) => async (req: FastifyRequest<{ Body: Buffer }>, reply: FastifyReply) => {
+    const observation = observed(req);
+    return withTraceLogs(observation.telemetry, () => generate(kind, req, reply, observation));
+  };
+
+  const generate = async (kind: LlmKind, req: FastifyRequest<{ Body: Buffer }>, reply: FastifyReply, observed: HttpRequestTelemetry) => {
     const body = parseJsonObject(req.body);
     const model = typeof body.model === 'string' ? body.model : '';
     if (model === '') throw new SwitchyardError('SWY_ERR_INPUT_INVALID_FIELD', "'model' is required and must be a non-empty string", { param: 'model' });
+    observed.telemetry.requested(model);
     const llm = router.llmRoute(model).llm;
     const limits = { defaultMaxTokens: llm.defaultMaxTokens, maxTokens: llm.maxTokens, maxMessages: llm.maxMessages, maxPromptChars: llm.maxPromptChars };
     const request = kind === 'chat' ? parseChatRequest(body, limits) : parseCompletionRequest(body, limits);
@@ -52,7 +65,7 @@ export function openAiRoutes(app: FastifyInstance, options: OpenAiRoutesOptions)
     const release = admission.acquire();
     // Held until the response is over (a stream outlives this handler), released exactly once.
     reply.raw.once('close', release);
-    const ctx = requestContext(req, reply, Number.MAX_SAFE_INTEGER, routingFacts(request));
+    const ctx = requestContext(req, reply, Number.MAX_SAFE_INTEGER, routingFacts(request), observed);
     let result;
     try {
       result = await router.generate(request, ctx);
@@ -63,29 +76,34 @@ export function openAiRoutes(app: FastifyInstance, options: OpenAiRoutesOptions)
     if (result.kind === 'relay') {
       const sse = result.contentType.startsWith('text/event-stream');
       reply.code(result.status).headers(sse ? SSE_HEADERS : {}).type(result.contentType);
-      return reply.send(sse ? Readable.from(relayWithErrorTail(result.body, ctx.signal, req)) : result.body);
+      // A relayed JSON answer comes whole at the end: only a relayed stream has a first token.
+      return reply.send(sse ? Readable.from(relayWithErrorTail(result.body, ctx.signal, req, observed)) : result.body);
     }
     const identity = new ResponseIdentity(kind, request.model);
     if (!request.stream) {
-      const { text, finishReason, usage } = await collect(result.events);
+      const { text, finishReason, usage } = await collect(result.events, observed.telemetry);
       return reply.type('application/json').send(completeBody(identity, text, finishReason, usage));
     }
     // Fastify pipes the Readable (backpressure: a slow client pauses generation, memory stays
     // bounded) and destroys it when the client leaves, which returns the iterator and cancels upstream.
-    return reply.code(200).headers(SSE_HEADERS).send(Readable.from(sseFrames(request, result.events, new StreamFrames(identity, request.includeUsage), req)));
+    return reply.code(200).headers(SSE_HEADERS).send(Readable.from(sseFrames(request, result.events, new StreamFrames(identity, request.includeUsage), req, observed)));
   };
 
-  app.post<{ Body: Buffer }>('/v1/chat/completions', generation('chat'));
-  app.post<{ Body: Buffer }>('/v1/completions', generation('completion'));
+  const onRequest = observeHttp(telemetry, 'openai');
+  app.post<{ Body: Buffer }>('/v1/chat/completions', { onRequest }, generation('chat'));
+  app.post<{ Body: Buffer }>('/v1/completions', { onRequest }, generation('completion'));
 }
 
-async function* sseFrames(request: LlmRequest, events: AsyncIterable<LlmEvent>, frames: StreamFrames, req: FastifyRequest): AsyncGenerator<string> {
+async function* sseFrames(request: LlmRequest, events: AsyncIterable<LlmEvent>, frames: StreamFrames, req: FastifyRequest, observed: HttpRequestTelemetry): AsyncGenerator<string> {
   if (request.kind === 'chat') yield frames.role();
+  const tokens = new TokenClock(observed.telemetry);
   try {
     for await (const event of events) {
       if (event.type === 'delta') {
+        tokens.delta();
         yield frames.content(event.text);
       } else {
+        observed.telemetry.usage(event.usage.promptTokens, event.usage.completionTokens);
         yield frames.finish(event.finishReason);
         yield frames.usage(event.usage);
       }
@@ -94,21 +112,52 @@ async function* sseFrames(request: LlmRequest, events: AsyncIterable<LlmEvent>, 
     // The status line is gone: a mid-stream failure becomes an error event, then a clean end.
     const error = asSwitchyardError(err);
     if (error.code === 'SWY_ERR_REQUEST_CANCELLED') return;
+    observed.failedAfterHeaders(error);
     req.log.warn({ code: error.code, err: error }, `stream ended by an upstream error: ${error.message}`);
     yield frames.error(openAiError(error).body.error);
   }
   yield frames.done();
 }
 
-/** Relays an upstream SSE body; if the upstream breaks off mid-stream, the client still gets an error event and [DONE]. */
-async function* relayWithErrorTail(body: Readable, clientGone: AbortSignal, req: FastifyRequest): AsyncGenerator<Buffer | string> {
+/**
+ * Relays an upstream SSE body; if the upstream breaks off mid-stream, the client still gets an error
+ * event and [DONE]. The bytes are not parsed, so only the first chunk is told (as the first token).
+ */
+async function* relayWithErrorTail(body: Readable, clientGone: AbortSignal, req: FastifyRequest, observed: HttpRequestTelemetry): AsyncGenerator<Buffer | string> {
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) yield chunk;
+    let first = true;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (first) {
+        first = false;
+        observed.telemetry.firstToken();
+      }
+      yield chunk;
+    }
   } catch (err) {
     if (clientGone.aborted) return;
     req.log.warn({ err }, 'upstream stream broke off');
     const lost = new SwitchyardError('SWY_ERR_UPSTREAM_UNAVAILABLE', 'the upstream closed the stream before it was complete', { cause: err });
+    observed.failedAfterHeaders(lost);
     yield `\n\ndata: ${JSON.stringify(openAiError(lost).body)}\n\ndata: [DONE]\n\n`;
+  }
+}
+
+/** Tells telemetry of each token delta: the first one (time to first token), then each later one (inter-token latency). */
+class TokenClock {
+  readonly #telemetry: RequestTelemetry;
+  #first = true;
+
+  constructor(telemetry: RequestTelemetry) {
+    this.#telemetry = telemetry;
+  }
+
+  delta(): void {
+    if (!this.#first) {
+      this.#telemetry.token();
+      return;
+    }
+    this.#first = false;
+    this.#telemetry.firstToken();
   }
 }
 
@@ -121,11 +170,18 @@ function routingFacts(request: LlmRequest): { user?: string; promptPrefix: strin
   return { ...(typeof user === 'string' && user !== '' ? { user } : {}), promptPrefix: text.slice(0, PROMPT_PREFIX_CHARS) };
 }
 
-async function collect(events: AsyncIterable<LlmEvent>): Promise<{ text: string; finishReason: FinishReason; usage: LlmUsage }> {
+/** A whole answer from events; token timing is measured as the events arrive, as for a stream. */
+async function collect(events: AsyncIterable<LlmEvent>, telemetry: RequestTelemetry): Promise<{ text: string; finishReason: FinishReason; usage: LlmUsage }> {
   let text = '';
+  const tokens = new TokenClock(telemetry);
   for await (const event of events) {
-    if (event.type === 'delta') text += event.text;
-    else return { text, finishReason: event.finishReason, usage: event.usage };
+    if (event.type === 'delta') {
+      tokens.delta();
+      text += event.text;
+    } else {
+      telemetry.usage(event.usage.promptTokens, event.usage.completionTokens);
+      return { text, finishReason: event.finishReason, usage: event.usage };
+    }
   }
   throw new SwitchyardError('SWY_ERR_UPSTREAM_BAD_RESPONSE', 'the upstream ended without a final response');
 }
