@@ -9,13 +9,14 @@ import { InFlightLimit } from './admission/in-flight-limit.js';
 import { loadConfigFile } from './config/load-config.js';
 import type { Config } from './config/schema.js';
 import { SwitchyardError } from './core/errors.js';
+import { createTracing } from './telemetry/tracing.js';
 import { buildFleet, type Fleet } from './fleet.js';
 import { buildAdminListener } from './listeners/admin-listener.js';
 import { buildClientHttpListener } from './listeners/client-http-listener.js';
 import { KserveGrpcListener } from './listeners/kserve-grpc/kserve-grpc-listener.js';
 import { ModelRouter } from './routing/model-router.js';
 import { configHash } from './telemetry/config-hash.js';
-import { createTelemetry, type TracingSink } from './telemetry/create-telemetry.js';
+import { createTelemetry } from './telemetry/create-telemetry.js';
 import { Metrics, modelVariants } from './telemetry/metrics.js';
 import { traceLogMixin } from './telemetry/trace-log-context.js';
 
@@ -85,9 +86,8 @@ export function buildApp(
   const metrics = new Metrics();
   metrics.setModels(modelVariants(config.models));
   metrics.setConfigHash(configHash(config));
-  // ── Tracing slot ── the trace sink goes here: createTracing(config.telemetry.tracing, logger) from
-  // ./telemetry/tracing.js (undefined when tracing is off). Until it is wired, no spans are made.
-  const tracing: TracingSink | undefined = undefined;
+  // Off by default (then undefined: no provider, no spans); throws SWY_ERR_CFG_INVALID for a missing optional exporter.
+  const tracing = createTracing(config.telemetry.tracing, logger);
   const telemetry = createTelemetry({
     metrics,
     logger,
@@ -271,6 +271,7 @@ export function buildApp(
         fleet.close();
         for (const old of retiring) old.close();
         retiring.clear();
+        await tracing?.shutdown();
       })();
       return closing;
     },
