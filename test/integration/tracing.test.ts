@@ -330,6 +330,21 @@ describe('router and dev runtime export one trace', () => {
     assert.equal(upstream(down).length, 0);
     assert.equal(upstream(up)[0]?.name, 'inference.GRPCInferenceService/ModelInfer');
     assert.equal(server.status, 0, 'the request itself succeeded');
+
+    // Logs carry the trace id: the access line, and the cluster's retry line written mid-request.
+    const logs = router.output.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+    const access = logs.find((l) => l.event === 'access' && l.traceId === retried.traceId);
+    assert.ok(access, 'an access line with the trace id');
+    assert.equal(access.model, 'iris-retry');
+    assert.equal(access.status, 200);
+    assert.equal(access.attempts, 2);
+    assert.ok(logs.some((l) => l.event === 'retry' && l.traceId === retried.traceId), 'the retry line carries the trace id');
   });
 
   test('(c) a batch: a batch span linked to the member server spans, the runtime span under the batch span', async () => {
