@@ -1,11 +1,14 @@
 // Composition root: the only module that reads the whole config and wires the layers together. It
 // also applies a reloaded config: the next fleet is built beside the running one, the router is
-// switched to it, and the previous fleet is retired once the requests still using it are done.
+// switched to it, and the previous fleet is retired once the requests still using it are done. API
+// keys, tenants and their limits apply to the next request after a reload; the limit state store
+// (memory or Redis) is built once.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { InFlightLimit } from './admission/in-flight-limit.js';
+import { TenantAdmission } from './admission/tenant-admission.js';
 import { loadConfigFile } from './config/load-config.js';
 import type { Config } from './config/schema.js';
 import { SwitchyardError } from './core/errors.js';
@@ -15,6 +18,7 @@ import { buildAdminListener } from './listeners/admin-listener.js';
 import { buildClientHttpListener } from './listeners/client-http-listener.js';
 import { KserveGrpcListener } from './listeners/kserve-grpc/kserve-grpc-listener.js';
 import { ModelRouter } from './routing/model-router.js';
+import { createStateStore } from './state/create-state-store.js';
 import { configHash } from './telemetry/config-hash.js';
 import { createTelemetry } from './telemetry/create-telemetry.js';
 import { Metrics, modelVariants } from './telemetry/metrics.js';
@@ -27,6 +31,8 @@ const RETIRE_POLL_MS = 50;
 /** How long a reload waits for the next fleet's DNS clusters to find their first endpoints. */
 const DISCOVERY_WAIT_MS = 5_000;
 const DISCOVERY_POLL_MS = 20;
+/** How long listen() waits for a Redis state store's first connection. */
+const STATE_READY_WAIT_MS = 2_000;
 
 /** Settings bound when the listeners are built: a reload keeps their running values and says so. */
 const RESTART_ONLY: ReadonlyArray<readonly [key: string, read: (c: Config) => unknown]> = [
@@ -39,7 +45,14 @@ const RESTART_ONLY: ReadonlyArray<readonly [key: string, read: (c: Config) => un
   ['limits.maxBodyBytes', (c) => c.limits.maxBodyBytes],
   // The tracer provider is process-wide and registered once at start.
   ['telemetry.tracing', (c) => JSON.stringify(c.telemetry.tracing)],
+  // One store (and Redis connection) for the process: limits keep their windows across reloads.
+  ['state', (c) => JSON.stringify(c.state)],
 ];
+
+/** Hosts that only this machine can reach. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 export interface ListeningAddresses {
   readonly http: AddressInfo;
@@ -109,12 +122,18 @@ export function buildApp(
   // Endpoint health and ejection gauges are read from the running fleet at scrape time.
   metrics.setEndpointStates(() => router.clusterSnapshot());
   const admission = new InFlightLimit(config.limits.maxInFlight);
+  // Limit windows and leases: this process's memory, or Redis shared by every replica (with its outage policy).
+  const stateStore = createStateStore(config.state, logger);
+  metrics.setStateStore(stateStore);
+  const tenantAdmission = new TenantAdmission(config, stateStore);
+  metrics.setTenants(tenantAdmission.tenantNames);
 
   const http = buildClientHttpListener({
     router,
     admission,
     logger,
     telemetry,
+    tenantAdmission,
     serverName: 'switchyard',
     serverVersion: PACKAGE_VERSION,
     maxBodyBytes: config.limits.maxBodyBytes,
@@ -128,6 +147,7 @@ export function buildApp(
     admission,
     logger,
     telemetry,
+    tenantAdmission,
     serverName: 'switchyard',
     serverVersion: PACKAGE_VERSION,
     maxMessageBytes: config.limits.maxBodyBytes,
@@ -135,7 +155,7 @@ export function buildApp(
       return live.limits.maxTensorElements;
     },
   });
-  const admin = buildAdminListener({ router, admission, logger, metrics });
+  const admin = buildAdminListener({ router, admission, logger, metrics, tenantAdmission, stateStatus: () => stateStore.status });
 
   let closing: Promise<void> | undefined;
 
@@ -213,6 +233,8 @@ export function buildApp(
       telemetry: Object.freeze({ ...next.telemetry, tracing: config.telemetry.tracing }),
     });
     admission.setMax(next.limits.maxInFlight);
+    tenantAdmission.update(next);
+    metrics.setTenants(tenantAdmission.tenantNames);
     metrics.setModels(modelVariants(next.models));
     metrics.setConfigHash(configHash(live));
     metrics.configReloaded('applied');
@@ -254,6 +276,11 @@ export function buildApp(
       return live;
     },
     async listen() {
+      warnIfExposed(config, logger);
+      // Redis gets a moment to connect, so the first requests are limited globally, not locally.
+      if (!(await stateStore.ready(STATE_READY_WAIT_MS))) {
+        logger.warn({ event: 'state-store-not-ready', kind: stateStore.kind }, `the limit state store is not answering after ${STATE_READY_WAIT_MS} ms; starting with its outage policy`);
+      }
       await http.listen({ host: config.listeners.http.host, port: config.listeners.http.port });
       const grpcAddress = await grpc.listen(config.listeners.grpc.host, config.listeners.grpc.port);
       await admin.listen({ host: config.listeners.admin.host, port: config.listeners.admin.port });
@@ -271,11 +298,33 @@ export function buildApp(
         fleet.close();
         for (const old of retiring) old.close();
         retiring.clear();
+        await stateStore.close();
         await tracing?.shutdown();
       })();
       return closing;
     },
   };
+}
+
+/**
+ * One warning line per exposure at start: client listeners without auth, or the admin listener without
+ * admin keys, bound beyond loopback (anyone who can reach the port can use every model / read metrics).
+ */
+function warnIfExposed(config: Config, logger: FastifyBaseLogger): void {
+  const { listeners, auth } = config;
+  const exposed = (['http', 'grpc'] as const).filter((name) => !isLoopback(listeners[name].host));
+  if (!auth.enabled && exposed.length > 0) {
+    logger.warn(
+      { event: 'auth-disabled-exposed', listeners: exposed.map((name) => `${listeners[name].host}:${listeners[name].port}`) },
+      'auth is off and client listeners are reachable beyond this machine: every client may use every model without a key (set auth.enabled, see docs/TENANTS.md)',
+    );
+  }
+  if (auth.admin.keys.length === 0 && !isLoopback(listeners.admin.host)) {
+    logger.warn(
+      { event: 'admin-open-exposed', listener: `${listeners.admin.host}:${listeners.admin.port}` },
+      'the admin listener has no auth.admin.keys and is reachable beyond this machine: anyone who reaches it reads metrics, clusters and mirrors',
+    );
+  }
 }
 
 /** Waits (bounded) until every cluster of `fleet` has endpoints; answers the names of those still without. */

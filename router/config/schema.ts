@@ -195,6 +195,83 @@ const model = z.strictObject({
   llm: llm.optional(),
 });
 
+/** A model-name glob: `*` any run of characters (`/` included), `?` one character. */
+const modelGlob = z.string().min(1).regex(/^[A-Za-z0-9._:/*?-]+$/, 'must be a model name or a glob of one (* and ? wildcards)');
+/** The sha256 of an API key as 64 hex digits (`printf %s "$KEY" | sha256sum`); the key itself is never configured. */
+const keyDigest = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, 'must be the 64 hex digits of the key\'s sha256 (printf %s "$KEY" | sha256sum)')
+  .transform((hex) => hex.toLowerCase());
+// Tenant names become metric labels and log fields: a closed, tame alphabet; `_` starts only the router's own labels.
+const TENANT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Limits of one tenant (or of one tenant × model glob): sliding 60 s windows and a concurrency bound. */
+const limitValues = {
+  requestsPerMinute: positiveInt.optional(),
+  /** Prompt + completion tokens; a request reserves its estimate at admission and is settled to its real usage. */
+  tokensPerMinute: positiveInt.optional(),
+  concurrentRequests: positiveInt.optional(),
+};
+
+const tenant = z.strictObject({
+  /** Models the tenant may use (globs); the default allows every model. */
+  models: z.array(modelGlob).min(1).default(['*']),
+  limits: z
+    .strictObject({
+      ...limitValues,
+      /** Extra limits per model glob, each shared by every model the glob matches (all matching globs apply). */
+      models: z.record(modelGlob, z.strictObject(limitValues)).default({}),
+    })
+    .default({ models: {} }),
+  /** What the tenant pays (for the cost metric and the access log), in USD. */
+  price: z
+    .strictObject({
+      per1kPromptTokens: z.number().min(0).optional(),
+      per1kCompletionTokens: z.number().min(0).optional(),
+      /** Per answered request (V2 infer; generations too when set). */
+      perInference: z.number().min(0).optional(),
+    })
+    .optional(),
+});
+
+const auth = z.strictObject({
+  /** Off by default (the `npm start` setup); when on, every client request needs a known key. */
+  enabled: z.boolean().default(false),
+  keys: z.array(z.strictObject({ sha256: keyDigest, tenant: z.string().min(1) })).default([]),
+  /** V2 REST and gRPC also accept the key in this header / metadata key (besides Authorization: Bearer). */
+  headerName: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, 'must be a header name')
+    .transform((h) => h.toLowerCase())
+    .default('x-api-key'),
+  /** A model the tenant may not use: 403 (`forbidden`), or the unknown-model 404 that hides it (`not-found`). */
+  unauthorizedModel: z.enum(['forbidden', 'not-found']).default('forbidden'),
+  /** The admin listener: with keys, every route but /healthz needs one; without, it is open (bind it to loopback). */
+  admin: z.strictObject({ keys: z.array(z.strictObject({ sha256: keyDigest })).default([]) }).default({ keys: [] }),
+});
+
+/** Where limit state lives: this process (`memory`), or one Redis shared by every replica. */
+const state = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({ kind: z.literal('memory') }),
+    z.strictObject({
+      kind: z.literal('redis'),
+      /** redis://[user:password@]host:port[/db], rediss:// for TLS; `${REDIS_URL}` keeps a password out of the file. */
+      url: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL'),
+      /** Keys are `swy:<keyPrefix>:…`, so routers of different fleets can share one Redis. */
+      keyPrefix: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only').optional(),
+      /** Budget of one Redis operation; beyond it the outage policy decides (default 50). */
+      opTimeoutMs: positiveInt.optional(),
+      /** While Redis is away: `failOpen` (default) = each replica enforces the limits locally; `failClosed` = limited requests get 503. */
+      outage: z.enum(['failOpen', 'failClosed']).optional(),
+      /** failOpen: the share of each limit one replica enforces locally during an outage (1/replicas approximates the global limit; default 1). */
+      localLimitShare: z.number().gt(0).max(1).optional(),
+    }),
+  ],
+  { error: (issue) => (issue.code === 'invalid_union' ? "must have kind 'memory' or 'redis'" : undefined) },
+);
+
 export const configSchema = z
   .strictObject({
     listeners: z
@@ -235,8 +312,26 @@ export const configSchema = z
       .default({ accessLog: true, tracing: { enabled: false, exporter: 'otlp-http', sampleRatio: 1, serviceName: 'switchyard' } }),
     clusters: z.record(z.string().regex(CLUSTER_NAME, 'cluster names are lower-case letters, digits and -'), cluster),
     models: z.record(z.string().regex(MODEL_NAME, 'model names are letters, digits and . _ : / -'), model),
+    /** API keys (as sha256 digests) and who they belong to; see docs/TENANTS.md. */
+    auth: auth.default({ enabled: false, keys: [], headerName: 'x-api-key', unauthorizedModel: 'forbidden', admin: { keys: [] } }),
+    /** Limit state (tenant limits): memory, or Redis for limits shared across replicas. Needs a restart. */
+    state: state.default({ kind: 'memory' }),
+    tenants: z.record(z.string().regex(TENANT_NAME, 'tenant names are letters, digits and . _ - (not starting with . _ -), at most 64'), tenant).default({}),
   })
   .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.auth.keys.forEach((key, i) => {
+      if (!Object.hasOwn(config.tenants, key.tenant)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['auth', 'keys', i, 'tenant'],
+          message: `unknown tenant "${key.tenant}" (defined: ${Object.keys(config.tenants).join(', ') || 'none'})`,
+        });
+      }
+      const first = seen.get(key.sha256);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['auth', 'keys', i, 'sha256'], message: `the same key as auth.keys[${first}]` });
+      else seen.set(key.sha256, i);
+    });
     for (const [name, c] of Object.entries(config.clusters)) {
       if ((c.endpoints === undefined) === (c.discovery === undefined)) {
         ctx.addIssue({ code: 'custom', path: ['clusters', name, 'endpoints'], message: 'set either endpoints or discovery' });
@@ -293,3 +388,8 @@ export type HashKeyConfig = NonNullable<ModelConfig['sticky']>;
 export type BatchingConfig = NonNullable<ModelConfig['batching']>;
 export type TelemetryConfig = Config['telemetry'];
 export type TracingConfig = TelemetryConfig['tracing'];
+export type AuthConfig = Config['auth'];
+export type StateConfig = Config['state'];
+export type TenantConfig = Config['tenants'][string];
+export type TenantLimitsConfig = TenantConfig['limits'];
+export type TenantPriceConfig = NonNullable<TenantConfig['price']>;

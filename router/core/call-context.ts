@@ -28,6 +28,12 @@ export interface CallContext {
   readonly signal: AbortSignal;
   readonly facts?: RoutingFacts;
   readonly report?: RouteReport;
+  /**
+   * The tenant whose API key admitted the request (its configured name, never the key); absent when
+   * auth is off. Admission has already applied the tenant's model list and limits — layers below
+   * only pass it on (backends know nothing of tenants).
+   */
+  readonly tenant?: string;
   /** Metrics, trace spans and the access log of this request (absent for internal calls). */
   readonly telemetry?: RequestTelemetry;
   /**

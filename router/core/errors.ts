@@ -63,6 +63,10 @@ export const ERROR_CATALOGUE = {
   SWY_ERR_INPUT_TENSOR_TOO_LARGE: { canonical: 'RESOURCE_EXHAUSTED', httpStatus: 413, summary: 'A request carries more tensor elements than limits.maxTensorElements.' },
   SWY_ERR_INPUT_UNSUPPORTED: { canonical: 'UNIMPLEMENTED', summary: 'The request uses a protocol feature Switchyard does not offer (e.g. shared-memory tensors).' },
   SWY_ERR_ADMIT_OVERLOADED: { canonical: 'UNAVAILABLE', summary: 'The router is at limits.maxInFlight requests or draining; retry after the Retry-After delay (per-client rate limits, not load shedding, answer 429).' },
+  SWY_ERR_ADMIT_UNAUTHENTICATED: { canonical: 'UNAUTHENTICATED', summary: 'Auth is on and the request carries no API key (Authorization: Bearer; V2 REST and gRPC also the auth.headerName header), or a key the router does not know.' },
+  SWY_ERR_ADMIT_MODEL_FORBIDDEN: { canonical: 'PERMISSION_DENIED', summary: "The API key's tenant may not use this model (the tenant's models globs); with auth.unauthorizedModel: not-found the answer is the unknown-model 404 instead." },
+  SWY_ERR_ADMIT_RATE_LIMITED: { canonical: 'RESOURCE_EXHAUSTED', summary: "The tenant is over a requestsPerMinute, tokensPerMinute or concurrentRequests limit; retry after the Retry-After delay (the x-ratelimit-* headers say which)." },
+  SWY_ERR_ADMIT_STATE_UNAVAILABLE: { canonical: 'UNAVAILABLE', summary: 'The shared limit state (Redis) did not answer and state.outage is failClosed, so limited requests are refused; retry after the Retry-After delay.' },
   SWY_ERR_ROUTE_NOT_FOUND: { canonical: 'NOT_FOUND', summary: 'No API at this path and method.' },
   SWY_ERR_ROUTE_MODEL_NOT_FOUND: { canonical: 'NOT_FOUND', summary: 'No route is configured for the requested model.' },
   SWY_ERR_ROUTE_MODEL_NOT_READY: { canonical: 'UNAVAILABLE', summary: 'The model is configured but no endpoint reports it ready.' },
@@ -87,6 +91,8 @@ export interface SwitchyardErrorOptions {
   param?: string;
   /** Seconds a client should wait before retrying (Retry-After). */
   retryAfterS?: number;
+  /** More response headers (HTTP) / trailing metadata (gRPC): `www-authenticate`, `x-ratelimit-*`. Lower-case names. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export class SwitchyardError extends Error {
@@ -94,6 +100,7 @@ export class SwitchyardError extends Error {
   readonly canonical: CanonicalCode;
   readonly param: string | undefined;
   readonly retryAfterS: number | undefined;
+  readonly headers: Readonly<Record<string, string>> | undefined;
 
   constructor(code: ErrorCode, message: string, options: SwitchyardErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -102,6 +109,7 @@ export class SwitchyardError extends Error {
     this.canonical = options.canonical ?? ERROR_CATALOGUE[code].canonical;
     this.param = options.param;
     this.retryAfterS = options.retryAfterS;
+    this.headers = options.headers;
   }
 
   get httpStatus(): number {

@@ -1,7 +1,11 @@
 // The admin listener (port 8002): liveness and readiness for orchestrators, Prometheus metrics, and
-// operator views (mirror comparisons, clusters) — never on client ports.
+// operator views (mirror comparisons, clusters) — never on client ports. With `auth.admin.keys`,
+// every route but /healthz (liveness probes) needs one of those keys as `Authorization: Bearer`;
+// without, the listener is open, which is why it binds to loopback by default.
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import type { InFlightLimit } from '../admission/in-flight-limit.js';
+import type { TenantAdmission } from '../admission/tenant-admission.js';
+import { SwitchyardError } from '../core/errors.js';
 import type { ModelRouter } from '../routing/model-router.js';
 
 /** What /metrics serves: the app's registry in the Prometheus text format. */
@@ -15,12 +19,29 @@ export interface AdminListenerOptions {
   readonly admission: InFlightLimit;
   readonly logger: FastifyBaseLogger;
   readonly metrics?: MetricsSource;
+  /** Admin keys (read per request, so a reload applies them). */
+  readonly tenantAdmission?: TenantAdmission;
+  /** The limit state store's connection ('memory', or Redis's state), shown by /readyz. */
+  readonly stateStatus?: () => string;
 }
 
 const READINESS_DEADLINE_MS = 3_000;
 
 export function buildAdminListener(options: AdminListenerOptions): FastifyInstance {
   const app = Fastify({ loggerInstance: options.logger, forceCloseConnections: true, logController: new LogController({ disableRequestLogging: true }) });
+
+  const keys = options.tenantAdmission;
+  if (keys !== undefined) {
+    app.addHook('onRequest', async (req, reply) => {
+      if (req.url === '/healthz' || req.url.startsWith('/healthz?')) return;
+      try {
+        keys.authorizeAdmin(req.headers);
+      } catch (err) {
+        if (!(err instanceof SwitchyardError)) throw err;
+        return reply.code(err.httpStatus).headers(err.headers ?? {}).send({ error: err.message });
+      }
+    });
+  }
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -33,7 +54,8 @@ export function buildAdminListener(options: AdminListenerOptions): FastifyInstan
       deadline: Date.now() + READINESS_DEADLINE_MS,
       signal: controller.signal,
     });
-    return reply.code(readiness.ready ? 200 : 503).send({ ...readiness, inFlight: options.admission.current });
+    const state = options.stateStatus?.();
+    return reply.code(readiness.ready ? 200 : 503).send({ ...readiness, inFlight: options.admission.current, ...(state === undefined ? {} : { stateStore: state }) });
   });
 
   const { metrics } = options;

@@ -1,6 +1,8 @@
 // The client HTTP listener (port 8000): one fastify instance serving OpenAI (/v1) and KServe V2 REST
-// (/v2). Owns request ids, body limits and the mapping of every error to its protocol's wire format.
+// (/v2). Owns request ids, body limits, API-key authentication of every route (when auth is on) and
+// the mapping of every error to its protocol's wire format.
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import { authenticateHttp } from './http-admission.js';
 import { httpRequestError } from './http-error.js';
 import { recordHttpError, traceIdOf } from './http-request-telemetry.js';
 import { requestIdOrNew } from './request-id.js';
@@ -38,6 +40,8 @@ export function buildClientHttpListener(options: ClientHttpListenerOptions): Fas
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  // Health, metadata and model lists need a key too; inference routes authenticate in their own hooks.
+  if (options.tenantAdmission !== undefined) app.addHook('onRequest', authenticateHttp(options.tenantAdmission));
 
   // Each protocol answers errors in its own format: OpenAI's envelope under /v1, V2's elsewhere.
   const mapError = (url: string, error: SwitchyardError) => (url.startsWith('/v1/') ? openAiError(error) : v2Error(error));

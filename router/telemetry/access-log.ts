@@ -16,6 +16,10 @@ export interface AccessLogEntry {
   readonly durationMs: number;
   /** The catalogue code (SWY_ERR_*) when the request failed, also mid-stream after a 200. */
   readonly code: string | undefined;
+  /** The tenant of the request's API key (the name, never the key); absent without one. */
+  readonly tenant?: string | undefined;
+  /** What the tenant was charged (its configured price); absent without a price. */
+  readonly costUsd?: number | undefined;
 }
 
 export interface AccessLogger {
@@ -37,5 +41,7 @@ export function writeAccessLog(logger: AccessLogger, entry: AccessLogEntry): voi
   line.status = entry.status;
   line.durationMs = Math.round(entry.durationMs * 1000) / 1000;
   if (entry.code !== undefined) line.code = entry.code;
+  if (entry.tenant !== undefined) line.tenant = entry.tenant;
+  if (entry.costUsd !== undefined) line.costUsd = entry.costUsd;
   logger.info(line);
 }

@@ -1,11 +1,12 @@
 // The Telemetry behind the seam: every request's hooks go to the metrics sink, to the trace sink
 // when tracing is on, and at the end to the access log. The trace sink supplies the trace id and the
-// context backends inject; metrics and the access log never need either.
+// context backends inject; metrics and the access log never need either. Tenant accounting (requests,
+// charged tokens and cost per tenant and model) rides on the same request.
 import { performance } from 'node:perf_hooks';
-import { asSwitchyardError } from '../core/errors.js';
+import { asSwitchyardError, SwitchyardError } from '../core/errors.js';
 import { writeAccessLog, type AccessLogger } from './access-log.js';
-import type { Metrics } from './metrics.js';
-import { RequestMetrics, type RequestOutcome } from './request-metrics.js';
+import { statusClass, type Metrics } from './metrics.js';
+import { effectiveStatus, RequestMetrics, type RequestOutcome } from './request-metrics.js';
 import type { AttemptInfo, AttemptTelemetry, BatchTelemetry, ListenerName, RequestTelemetry, Telemetry } from './request-telemetry.js';
 
 export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;
@@ -26,10 +27,22 @@ export interface RequestInfo {
   readonly operation?: string;
 }
 
+/** What a tenant is charged for one request (admission settles it when the response ends). */
+export interface TenantCharge {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  /** Undefined when the tenant has no price. */
+  readonly costUsd: number | undefined;
+}
+
 /** A request's telemetry as its listener holds it. */
 export interface ServedRequestTelemetry extends RequestTelemetry {
   /** The model the client asked for, once parsed: labels a request that fails before routing. */
   requested(model: string): void;
+  /** The tenant its API key belongs to (never the key); requests without one count as `_anonymous`. */
+  tenant(name: string): void;
+  /** What the tenant is charged, once, before end(): tenant token and cost counters, `costUsd` in the access log. */
+  charge(charge: TenantCharge): void;
 }
 
 export interface RouterTelemetry extends Telemetry {
@@ -53,7 +66,7 @@ export function createTelemetry(options: TelemetryOptions): RouterTelemetry {
     request(listener, headers, info) {
       const traced = tracing?.request(listener, headers, info?.operation);
       // Read per request: `accessLog` may be a getter that a config reload changes.
-      return new ObservedRequest(listener, new RequestMetrics(metrics, listener), traced, options.accessLog ? options.logger : undefined, info);
+      return new ObservedRequest(metrics, listener, new RequestMetrics(metrics, listener), traced, options.accessLog ? options.logger : undefined, info);
     },
     batch(model, members) {
       const started = performance.now();
@@ -87,6 +100,8 @@ const NO_ATTEMPT: AttemptTelemetry = { inject: NO_INJECT, end: () => {} };
 const NO_REQUEST_TELEMETRY: ServedRequestTelemetry = {
   traceId: undefined,
   requested: () => {},
+  tenant: () => {},
+  charge: () => {},
   routed: () => {},
   attempt: () => NO_ATTEMPT,
   firstToken: () => {},
@@ -101,9 +116,13 @@ class ObservedRequest implements ServedRequestTelemetry {
   readonly #listener: ListenerName;
   readonly #logger: AccessLogger | undefined;
   readonly #info: RequestInfo | undefined;
+  readonly #sink: Metrics;
+  #tenant: string | undefined;
+  #charge: TenantCharge | undefined;
   #ended = false;
 
-  constructor(listener: ListenerName, metrics: RequestMetrics, traced: RequestTelemetry | undefined, logger: AccessLogger | undefined, info: RequestInfo | undefined) {
+  constructor(sink: Metrics, listener: ListenerName, metrics: RequestMetrics, traced: RequestTelemetry | undefined, logger: AccessLogger | undefined, info: RequestInfo | undefined) {
+    this.#sink = sink;
     this.#listener = listener;
     this.metrics = metrics;
     this.traced = traced;
@@ -117,6 +136,23 @@ class ObservedRequest implements ServedRequestTelemetry {
 
   requested(model: string): void {
     this.metrics.requested(model);
+  }
+
+  tenant(name: string): void {
+    this.#tenant = name;
+  }
+
+  charge(charge: TenantCharge): void {
+    if (this.#charge !== undefined || this.#ended) return;
+    this.#charge = charge;
+    const series = this.#tenantSeries();
+    if (charge.promptTokens > 0) series.promptTokens.inc(charge.promptTokens);
+    if (charge.completionTokens > 0) series.completionTokens.inc(charge.completionTokens);
+    if (charge.costUsd !== undefined) series.cost.inc(charge.costUsd);
+  }
+
+  #tenantSeries() {
+    return this.#sink.tenant(this.#sink.tenantLabel(this.#tenant), this.#sink.modelLabel(this.metrics.model));
   }
 
   routed(model: string, variant: string): void {
@@ -157,6 +193,9 @@ class ObservedRequest implements ServedRequestTelemetry {
     this.#ended = true;
     this.metrics.end(outcome);
     this.traced?.end(outcome);
+    this.#tenantSeries().requests(statusClass(effectiveStatus(outcome))).inc();
+    // Counted with the router's other refusals (rejected_requests_total{reason}).
+    if (outcome.error instanceof SwitchyardError && outcome.error.code === 'SWY_ERR_ADMIT_RATE_LIMITED') this.#sink.rejected('rate_limited');
     if (this.#logger === undefined) return;
     const report = this.#info?.report;
     writeAccessLog(this.#logger, {
@@ -170,6 +209,8 @@ class ObservedRequest implements ServedRequestTelemetry {
       status: outcome.status,
       durationMs: this.metrics.durationMs ?? 0,
       code: outcome.error === undefined ? undefined : asSwitchyardError(outcome.error).code,
+      tenant: this.#tenant,
+      costUsd: this.#charge?.costUsd,
     });
   }
 }

@@ -2,7 +2,8 @@
 // lists them; names are a contract with deploy/monitoring). One Registry per app, never the global
 // one, so several routers can run in one process. Labels are bounded: listeners, status classes,
 // reasons and results are closed sets; clusters and endpoints come from the config and discovery;
-// a model label is a configured model or `_unknown`, a variant one of that model's or `_none`.
+// a model label is a configured model or `_unknown`, a variant one of that model's or `_none`, a
+// tenant label a configured tenant or `_anonymous` (no tenant: auth off, or no valid key).
 // Label children are created once and cached, so the hot path never builds a label object.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { variantName, type Config } from '../config/schema.js';
@@ -23,6 +24,10 @@ export const UNKNOWN_MODEL = '_unknown';
 export const NO_VARIANT = '_none';
 /** The variant label of a name the model does not have (a model removed by a reload, say). */
 export const UNKNOWN_VARIANT = '_unknown';
+/** The tenant label of a request without a tenant: auth is off, or the request had no valid key. */
+export const ANONYMOUS_TENANT = '_anonymous';
+/** The tenant label of a name no longer configured (a tenant removed by a reload while its request ran). */
+export const UNKNOWN_TENANT = '_unknown';
 
 // Buckets, in seconds (rows for batch size).
 const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -52,6 +57,21 @@ export interface LlmSeries {
   readonly promptTokens: Counter.Internal;
   readonly completionTokens: Counter.Internal;
   readonly streamsActive: Gauge.Internal<string>;
+}
+
+/** The accounting series of one (tenant, model). */
+export interface TenantSeries {
+  requests(status: StatusClass): Counter.Internal;
+  readonly promptTokens: Counter.Internal;
+  readonly completionTokens: Counter.Internal;
+  readonly cost: Counter.Internal;
+}
+
+/** What the metrics read from the limit state store at scrape time (router/state's ObservedStateStore fits). */
+export interface StateStoreView {
+  readonly kind: 'memory' | 'redis';
+  readonly up: boolean;
+  fallbackTotal(op: 'take' | 'settle' | 'acquire' | 'release'): number;
 }
 
 /** The batcher's hooks that feed metrics (structurally a batching BatchObserver; telemetry imports no layer). */
@@ -102,9 +122,15 @@ export class Metrics {
   readonly #mirrorComparisons: Counter<'model' | 'result'>;
   readonly #reloads: Counter<'result'>;
   readonly #configInfo: Gauge<'hash'>;
+  readonly #tenantRequests: Counter<'tenant' | 'model' | 'status_class'>;
+  readonly #tenantTokens: Counter<'tenant' | 'model' | 'kind'>;
+  readonly #tenantCost: Counter<'tenant' | 'model'>;
 
   #models: ModelVariants = new Map();
   #endpointStates: () => EndpointStates = () => ({});
+  #tenants: ReadonlySet<string> = new Set();
+  #stateStore: StateStoreView | undefined;
+  readonly #tenantSeries = new Map<string, TenantSeries>();
   readonly #requestSeries = new Map<string, RequestSeries>();
   readonly #llmSeries = new Map<string, LlmSeries>();
   readonly #clusters = new Map<string, ClusterTelemetry>();
@@ -174,6 +200,47 @@ export class Metrics {
     this.#reloads = new Counter({ name: 'switchyard_config_reloads_total', help: 'Config reloads, applied or rejected.', labelNames: ['result'], registers });
     this.#configInfo = new Gauge({ name: 'switchyard_config_info', help: 'Always 1; `hash` = the first 12 hex of the running config\'s sha256.', labelNames: ['hash'], registers });
 
+    const tenantLabels = ['tenant', 'model'] as const;
+    this.#tenantRequests = new Counter({
+      name: 'switchyard_tenant_requests_total',
+      help: 'Inference requests answered, by tenant (`_anonymous`: auth off or no valid key), model and status class.',
+      labelNames: [...tenantLabels, 'status_class'],
+      registers,
+    });
+    this.#tenantTokens = new Counter({
+      name: 'switchyard_tenant_tokens_total',
+      help: 'Tokens charged to a tenant by kind (prompt, completion): the backend\'s usage, or for a generation cut short the prompt estimate and the tokens streamed.',
+      labelNames: [...tenantLabels, 'kind'],
+      registers,
+    });
+    this.#tenantCost = new Counter({ name: 'switchyard_tenant_cost_total', help: 'What tenants were charged, in USD, from their configured price.', labelNames: tenantLabels, registers });
+
+    const stateStore = (): StateStoreView | undefined => this.#stateStore;
+    new Gauge({
+      name: 'switchyard_state_store_up',
+      help: '1 while the limit state store answers (always for memory), else 0; `kind` memory or redis.',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        this.reset();
+        const store = stateStore();
+        if (store !== undefined) this.labels(store.kind).set(store.up ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'switchyard_state_fallback_total',
+      help: 'Limit-state operations the shared store did not serve (served locally, refused under failClosed, or dropped), by op.',
+      labelNames: ['op'],
+      registers,
+      collect() {
+        // Read at scrape time from the store's own counts, which only grow.
+        this.reset();
+        const store = stateStore();
+        if (store === undefined) return;
+        for (const op of ['take', 'settle', 'acquire', 'release'] as const) this.labels(op).inc(store.fallbackTotal(op));
+      },
+    });
+
     const endpointStates = (): EndpointStates => this.#endpointStates();
     new Gauge({
       name: 'switchyard_endpoint_healthy',
@@ -230,6 +297,46 @@ export class Metrics {
   /** Where the endpoint gauges read from at scrape time (the running fleet). */
   setEndpointStates(read: () => EndpointStates): void {
     this.#endpointStates = read;
+  }
+
+  /** The configured tenant names (at start and on every applied reload). */
+  setTenants(names: Iterable<string>): void {
+    this.#tenants = new Set(names);
+  }
+
+  /** Where the state-store gauges read from at scrape time. */
+  setStateStore(store: StateStoreView): void {
+    this.#stateStore = store;
+  }
+
+  /** `tenant` if it is configured, `_anonymous` when there is none, else `_unknown`. */
+  tenantLabel(tenant: string | undefined): string {
+    if (tenant === undefined) return ANONYMOUS_TENANT;
+    return this.#tenants.has(tenant) ? tenant : UNKNOWN_TENANT;
+  }
+
+  /** The accounting series of one (tenant label, model label). */
+  tenant(tenant: string, model: string): TenantSeries {
+    const key = `${tenant}\u0000${model}`;
+    let series = this.#tenantSeries.get(key);
+    if (series === undefined) {
+      const byStatus = new Map<StatusClass, Counter.Internal>();
+      series = {
+        requests: (status) => {
+          let counter = byStatus.get(status);
+          if (counter === undefined) {
+            counter = this.#tenantRequests.labels(tenant, model, status);
+            byStatus.set(status, counter);
+          }
+          return counter;
+        },
+        promptTokens: this.#tenantTokens.labels(tenant, model, 'prompt'),
+        completionTokens: this.#tenantTokens.labels(tenant, model, 'completion'),
+        cost: this.#tenantCost.labels(tenant, model),
+      };
+      this.#tenantSeries.set(key, series);
+    }
+    return series;
   }
 
   /** `model` if it is configured, else `_unknown`. */

@@ -139,6 +139,47 @@ describe('process lifecycle', () => {
     }
   });
 
+  test('SIGTERM mid-stream: the SSE stream runs to [DONE], new requests are refused, then the router exits 0', async () => {
+    const runtime = await spawnDevRuntime(['--models', 'iris,tiny-llm', '--token-latency-ms', '40']);
+    const router = await startRouter(
+      devConfig(runtime.grpcTarget, { iris: { split: [{ cluster: 'dev' }] }, 'tiny-llm': { split: [{ cluster: 'dev' }], llm: {} } }),
+    );
+    try {
+      const res = await fetch(`${router.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'tiny-llm', stream: true, max_tokens: 20, ignore_eos: true, messages: [{ role: 'user', content: 'count' }] }),
+      });
+      assert.equal(res.status, 200);
+      const reader = res.body!.getReader();
+      const first = await reader.read(); // the role chunk: the stream is open
+      assert.equal(first.done, false);
+
+      const exit = router.stop('SIGTERM');
+      // Draining: a new request is turned away (503) or finds the port closed — never served half-way.
+      await waitFor(async () => {
+        try {
+          return (await postJson(`${router.url}/v2/models/iris/infer`, IRIS)).status === 503;
+        } catch {
+          return true;
+        }
+      }, 5000, 'new requests refused while draining');
+
+      let body = new TextDecoder().decode(first.value);
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        body += new TextDecoder().decode(value);
+      }
+      assert.match(body, /"finish_reason":"length"/);
+      assert.ok(body.endsWith('data: [DONE]\n\n'), 'the stream ended cleanly');
+      assert.equal(await exit, 0);
+    } finally {
+      await router.stop();
+      await runtime.stop();
+    }
+  });
+
   test('a bad config: the router refuses to start and names the field', () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-bad-'));
     const path = join(dir, 'bad.yaml');

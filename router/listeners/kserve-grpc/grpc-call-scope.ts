@@ -1,7 +1,7 @@
 // The call context of one gRPC call: the client's deadline (`grpc-timeout`), cancellation when the
 // client cancels or its deadline passes, routing facts from metadata, the request id, the request's
-// telemetry (inference calls), and the response metadata that tells the client its request id and
-// the variant routing chose.
+// telemetry (inference calls), and the response metadata that tells the client its request id, the
+// variant routing chose and (admitted inference calls) the tenant's x-ratelimit-* values.
 import { Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { CallContext, RouteReport } from '../../core/call-context.js';
 import type { RouterTelemetry, ServedRequestTelemetry } from '../../telemetry/create-telemetry.js';
@@ -20,6 +20,7 @@ export interface ObservedCall {
 export class GrpcCallScope {
   readonly ctx: CallContext & { readonly report: RouteReport; readonly telemetry?: ServedRequestTelemetry };
   readonly #controller = new AbortController();
+  readonly #extra = new Map<string, string>();
   #answered = false;
 
   /** `maxMs` caps the deadline (control calls must never hang a probe); `observed` opens the call's telemetry. */
@@ -50,11 +51,17 @@ export class GrpcCallScope {
     this.#answered = true;
   }
 
-  /** `x-request-id`, and `x-switchyard-variant` once routing chose one. */
+  /** More response metadata (lower-case keys): the admitted request's x-ratelimit-* values. */
+  addResponseMetadata(values: Readonly<Record<string, string>>): void {
+    for (const [key, value] of Object.entries(values)) this.#extra.set(key, value);
+  }
+
+  /** `x-request-id`, `x-switchyard-variant` once routing chose one, and what addResponseMetadata added. */
   responseMetadata(): Metadata {
     const metadata = new Metadata();
     metadata.set('x-request-id', this.ctx.requestId);
     if (this.ctx.report.variant !== undefined) metadata.set('x-switchyard-variant', this.ctx.report.variant);
+    for (const [key, value] of this.#extra) metadata.set(key, value);
     return metadata;
   }
 }

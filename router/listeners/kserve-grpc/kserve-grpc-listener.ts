@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { InFlightLimit } from '../../admission/in-flight-limit.js';
+import type { TenantAdmission } from '../../admission/tenant-admission.js';
 import { healthProto, inferenceProto } from '../../core/grpc-definitions.js';
 import type { ModelRouter } from '../../routing/model-router.js';
 import { NO_TELEMETRY, type RouterTelemetry } from '../../telemetry/create-telemetry.js';
@@ -25,6 +26,8 @@ export interface KserveGrpcOptions {
   readonly maxMessageBytes: number;
   /** Metrics, traces and the access log of ModelInfer and each ModelStreamInfer request. */
   readonly telemetry?: RouterTelemetry;
+  /** API keys, tenants and their limits (absent: every call is anonymous and unlimited). */
+  readonly tenantAdmission?: TenantAdmission;
 }
 
 /** Metadata and readiness probes get a short deadline: they must never hang a load balancer. */
@@ -44,7 +47,14 @@ export class KserveGrpcListener {
         return options.maxTensorElements;
       },
     };
-    const streamOptions = { router: options.router, admission: options.admission, logger: options.logger, limits, telemetry: options.telemetry ?? NO_TELEMETRY };
+    const streamOptions = {
+      router: options.router,
+      admission: options.admission,
+      logger: options.logger,
+      limits,
+      telemetry: options.telemetry ?? NO_TELEMETRY,
+      tenantAdmission: options.tenantAdmission,
+    };
     this.#server.addService(inferenceProto().inference.GRPCInferenceService.service, {
       ...inferenceHandlers({ ...streamOptions, serverName: options.serverName, serverVersion: options.serverVersion, controlDeadlineMs: CONTROL_DEADLINE_MS }),
       ModelStreamInfer: (call: StreamInferCall) => {
@@ -53,7 +63,7 @@ export class KserveGrpcListener {
       },
     });
     registerUnofferedRpcs(this.#server, options.logger);
-    this.#server.addService(healthProto().grpc.health.v1.Health.service, healthHandlers({ router: options.router, logger: options.logger, controlDeadlineMs: CONTROL_DEADLINE_MS }));
+    this.#server.addService(healthProto().grpc.health.v1.Health.service, healthHandlers({ router: options.router, logger: options.logger, controlDeadlineMs: CONTROL_DEADLINE_MS, tenantAdmission: options.tenantAdmission }));
   }
 
   /** Binds host:port (port 0 = ephemeral) and answers the bound address. */

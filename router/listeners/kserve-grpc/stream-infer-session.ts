@@ -4,17 +4,20 @@
 // half-closed and every request's last response went out; a client cancel (or its deadline)
 // cancels every upstream call. Errors are in-band `error_message` responses and the stream stays
 // open — or, when the client sent metadata `triton_grpc_error: true`, the first error ends the
-// stream with its status, as Triton does.
+// stream with its status, as Triton does. With auth on, the call's key is checked once when the
+// call opens (a missing or unknown key ends it with UNAUTHENTICATED before any request is read);
+// each request is then checked against the tenant's models and limits like a ModelInfer.
 import { Metadata, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { FastifyBaseLogger } from 'fastify';
+import type { AdmittedRequest } from '../../admission/admitted-request.js';
 import type { InFlightLimit } from '../../admission/in-flight-limit.js';
+import { ANONYMOUS, type Identity, type TenantAdmission } from '../../admission/tenant-admission.js';
 import type { CallContext, RouteReport, RoutingFacts } from '../../core/call-context.js';
 import { asSwitchyardError, httpStatusFor, type SwitchyardError } from '../../core/errors.js';
 import type { ModelInferRequest__Output } from '../../generated/inference/ModelInferRequest.js';
 import type { ModelStreamInferResponse } from '../../generated/inference/ModelStreamInferResponse.js';
 import type { ModelRouter } from '../../routing/model-router.js';
-import { NO_TELEMETRY, type RouterTelemetry } from '../../telemetry/create-telemetry.js';
-import type { RequestTelemetry } from '../../telemetry/request-telemetry.js';
+import { NO_TELEMETRY, type RouterTelemetry, type ServedRequestTelemetry } from '../../telemetry/create-telemetry.js';
 import { withTraceLogs } from '../../telemetry/trace-log-context.js';
 import { callDeadline } from './grpc-call-scope.js';
 import { grpcError } from './grpc-error.js';
@@ -39,6 +42,8 @@ export interface StreamInferOptions {
   readonly logger: FastifyBaseLogger;
   /** Each request on the stream gets its own (metrics, trace, access log). */
   readonly telemetry?: RouterTelemetry;
+  /** API keys, tenants and their limits (absent: anonymous and unlimited). */
+  readonly tenantAdmission?: TenantAdmission | undefined;
 }
 
 export class StreamInferSession {
@@ -49,6 +54,7 @@ export class StreamInferSession {
   readonly #deadline: number;
   readonly #facts: RoutingFacts;
   readonly #grpcErrorMode: boolean;
+  readonly #identity: Identity;
   /** One per request in flight; all aborted when the call goes away. */
   readonly #controllers = new Set<AbortController>();
   readonly #variants = new Set<string>();
@@ -68,10 +74,26 @@ export class StreamInferSession {
     this.#deadline = callDeadline(call);
     this.#facts = metadataFacts(call.metadata);
     this.#grpcErrorMode = call.metadata.get('triton_grpc_error').some((v) => String(v).toLowerCase() === 'true');
+    let refused: SwitchyardError | undefined;
+    let identity = ANONYMOUS;
+    try {
+      identity = options.tenantAdmission?.authenticate('kserve-grpc', this.#facts.headers) ?? ANONYMOUS;
+    } catch (err) {
+      refused = asSwitchyardError(err);
+    }
+    this.#identity = identity;
 
     const initial = new Metadata();
     initial.set('x-request-id', this.#requestId);
     call.sendMetadata(initial);
+    if (refused !== undefined) {
+      // No key, no stream: the call ends with its status at once, whatever triton_grpc_error says.
+      this.#options.logger.debug({ code: refused.code, requestId: this.#requestId, method: 'ModelStreamInfer' }, refused.message);
+      // Closed before it was ever registered (the listener keeps only open sessions): no onClosed.
+      this.#closed = true;
+      call.emit('error', grpcError(refused));
+      return;
+    }
     // Also fired after a normal end; only a call still open was really cancelled.
     call.once('cancelled', () => this.#close());
     call.on('data', (req: ModelInferRequest__Output) => {
@@ -108,6 +130,7 @@ export class StreamInferSession {
       operation: 'inference.GRPCInferenceService/ModelStreamInfer',
     });
     telemetry.requested(req.model_name);
+    if (this.#identity.tenant !== undefined) telemetry.tenant(this.#identity.tenant.name);
     let outcome: Outcome = { status: httpStatusFor('INTERNAL') };
     try {
       outcome = await withTraceLogs(telemetry, () => this.#serve(req, { report, telemetry }));
@@ -117,8 +140,10 @@ export class StreamInferSession {
   }
 
   /** Answers one request; never throws. A request whose client went away ends as CANCELLED (499). */
-  async #serve(req: ModelInferRequest__Output, observed: { readonly report: RouteReport; readonly telemetry: RequestTelemetry }): Promise<Outcome> {
+  async #serve(req: ModelInferRequest__Output, observed: { readonly report: RouteReport; readonly telemetry: ServedRequestTelemetry }): Promise<Outcome> {
     const { router, admission, limits } = this.#options;
+    const tenants = this.#options.tenantAdmission;
+    const tenant = this.#identity.tenant?.name;
     const controller = new AbortController();
     this.#controllers.add(controller);
     const ctx: CallContext & { report: RouteReport } = {
@@ -128,11 +153,16 @@ export class StreamInferSession {
       facts: this.#facts,
       report: observed.report,
       telemetry: observed.telemetry,
+      ...(tenant === undefined ? {} : { tenant }),
     };
     let release: (() => void) | undefined;
+    let admitted: AdmittedRequest | undefined;
+    let succeeded = false;
     try {
-      router.route(req.model_name); // unknown model → NOT_FOUND before any tensor work
+      tenants?.authorizeModel(this.#identity, req.model_name);
+      const route = router.route(req.model_name); // unknown model → NOT_FOUND before any tensor work
       release = admission.acquire();
+      admitted = await tenants?.admit(this.#identity, req.model_name, { timeoutMs: route.timeoutMs });
       const responses = await router.streamInfer(rawInferRequest(req, limits), ctx);
       let first = true;
       for await (const message of responses) {
@@ -143,6 +173,7 @@ export class StreamInferSession {
         }
         await this.#write(message);
       }
+      succeeded = true;
       return { status: 200 };
     } catch (err) {
       const error = asSwitchyardError(err);
@@ -152,6 +183,8 @@ export class StreamInferSession {
     } finally {
       if (ctx.report.variant !== undefined) this.#variants.add(ctx.report.variant);
       this.#controllers.delete(controller);
+      // Charged before the request's telemetry ends (in #handle), so the access line carries it.
+      if (admitted !== undefined) observed.telemetry.charge(admitted.finish(succeeded));
       release?.();
     }
   }

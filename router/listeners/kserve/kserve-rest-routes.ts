@@ -1,13 +1,17 @@
 // The KServe V2 REST listener protocol: health, server and model metadata, readiness, config,
-// statistics and inference under /v2, answered from the fleet through the model router.
+// statistics and inference under /v2, answered from the fleet through the model router. With auth
+// on, every model route checks the key's tenant may use the model; inference also takes its share
+// of the tenant's limits.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InFlightLimit } from '../../admission/in-flight-limit.js';
+import type { TenantAdmission } from '../../admission/tenant-admission.js';
 import type { CallContext } from '../../core/call-context.js';
 import { reportRoute, requestContext } from '../request-context.js';
 import { SwitchyardError } from '../../core/errors.js';
 import type { ModelRouter } from '../../routing/model-router.js';
 import { NO_TELEMETRY, type RouterTelemetry } from '../../telemetry/create-telemetry.js';
 import { withTraceLogs } from '../../telemetry/trace-log-context.js';
+import { authenticateObserved, identityOf, meterHttp } from '../http-admission.js';
 import { observed, observeHttp } from '../http-request-telemetry.js';
 import { decodeRestInfer } from './rest-infer-request.js';
 import { encodeRestInferResponse } from './rest-infer-response.js';
@@ -21,6 +25,8 @@ export interface KserveRestOptions {
   readonly maxTensorElements: number;
   /** Metrics, traces and the access log of inference requests. */
   readonly telemetry?: RouterTelemetry;
+  /** API keys, tenants and their limits (absent: everyone is anonymous and unlimited). */
+  readonly tenantAdmission?: TenantAdmission;
 }
 
 interface ModelParams {
@@ -36,6 +42,9 @@ export const SERVER_EXTENSIONS = ['binary_tensor_data', 'model_configuration', '
 export function kserveRestRoutes(app: FastifyInstance, options: KserveRestOptions): void {
   const { router, admission } = options;
   const telemetry = options.telemetry ?? NO_TELEMETRY;
+  const tenants = options.tenantAdmission;
+  /** 403 (or the unknown-model 404) for a model the key's tenant may not use. */
+  const authorize = (req: FastifyRequest, model: string): void => tenants?.authorizeModel(identityOf(req, tenants), model);
 
   const serverMetadata = async () => ({
     name: options.serverName,
@@ -59,6 +68,7 @@ export function kserveRestRoutes(app: FastifyInstance, options: KserveRestOption
   for (const path of withVersion('')) {
     app.get<{ Params: ModelParams }>(path, async (req, reply) => {
       const { model, version } = target(req.params);
+      authorize(req, model);
       return metadataToJson(await router.modelMetadata(model, version, controlContext(req, reply)));
     });
   }
@@ -66,6 +76,7 @@ export function kserveRestRoutes(app: FastifyInstance, options: KserveRestOption
   for (const path of withVersion('/ready')) {
     app.get<{ Params: ModelParams }>(path, async (req, reply) => {
       const { model, version } = target(req.params);
+      authorize(req, model);
       router.route(model); // unknown model → 404, not "not ready"
       const ready = await router.modelReady(model, version, controlContext(req, reply));
       if (ready) return reply.code(200).send();
@@ -76,6 +87,7 @@ export function kserveRestRoutes(app: FastifyInstance, options: KserveRestOption
   for (const path of withVersion('/config')) {
     app.get<{ Params: ModelParams }>(path, async (req, reply) => {
       const { model, version } = target(req.params);
+      authorize(req, model);
       const { config } = await router.modelConfig(model, version, controlContext(req, reply));
       return configToJson(config);
     });
@@ -84,19 +96,25 @@ export function kserveRestRoutes(app: FastifyInstance, options: KserveRestOption
   for (const path of withVersion('/stats')) {
     app.get<{ Params: ModelParams }>(path, async (req, reply) => {
       const { model, version } = target(req.params);
+      authorize(req, model);
       return statisticsToJson(await router.modelStatistics(model, version, controlContext(req, reply)));
     });
   }
 
   for (const path of withVersion('/infer')) {
-    const onRequest = observeHttp(telemetry, 'kserve-rest', (req) => (req.params as Partial<ModelParams>).model);
-    app.post<{ Params: ModelParams; Body: Buffer }>(path, { onRequest }, async (req, reply) => {
+    const observe = observeHttp(telemetry, 'kserve-rest', (req) => (req.params as Partial<ModelParams>).model);
+    const onRequest = tenants === undefined ? observe : [observe, authenticateObserved(tenants)];
+    app.post<{ Params: ModelParams; Body: Buffer }>(path, { onRequest, config: { ownAuthentication: true } }, async (req, reply) => {
       const observation = observed(req);
       return withTraceLogs(observation.telemetry, async () => {
         const { model, version } = target(req.params);
-        router.route(model); // unknown model → 404 before any body work
+        const identity = identityOf(req, tenants);
+        tenants?.authorizeModel(identity, model);
+        const route = router.route(model); // unknown model → 404 before any body work
         const release = admission.acquire();
         try {
+          // The tenant's limits before the body is decoded: a limited client costs no tensor work.
+          if (tenants !== undefined) meterHttp(reply, await tenants.admit(identity, model, { timeoutMs: route.timeoutMs }), observation.telemetry);
           const headerLength = req.headers['inference-header-content-length'];
           const decoded = decodeRestInfer(req.body, Array.isArray(headerLength) ? headerLength[0] : headerLength, { model, version }, options);
           const ctx = requestContext(req, reply, undefined, undefined, observation);

@@ -8,7 +8,8 @@ export interface V2ErrorReply {
 }
 
 export function v2Error(err: SwitchyardError): V2ErrorReply {
-  const headers: Record<string, string> = {};
+  // Extra headers the error carries (www-authenticate, x-ratelimit-*), then Retry-After.
+  const headers: Record<string, string> = { ...err.headers };
   if (err.retryAfterS !== undefined) headers['retry-after'] = String(err.retryAfterS);
   // Internal errors carry no detail worth leaking; everything else says what went wrong.
   const message = err.code === 'SWY_ERR_INTERNAL' ? 'internal error' : err.message;

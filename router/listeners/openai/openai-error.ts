@@ -35,7 +35,8 @@ export function openAiErrorType(status: number): string {
 }
 
 export function openAiError(err: SwitchyardError): OpenAiErrorReply {
-  const headers: Record<string, string> = {};
+  // Extra headers the error carries (www-authenticate, x-ratelimit-*), then Retry-After.
+  const headers: Record<string, string> = { ...err.headers };
   if (err.retryAfterS !== undefined) headers['retry-after'] = String(err.retryAfterS);
   // Internal errors carry no detail worth leaking; everything else says what went wrong.
   const internal = err.code === 'SWY_ERR_INTERNAL';

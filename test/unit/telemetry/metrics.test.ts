@@ -33,6 +33,11 @@ const CATALOGUE: Readonly<Record<string, string>> = {
   switchyard_mirror_comparisons_total: 'counter',
   switchyard_config_reloads_total: 'counter',
   switchyard_config_info: 'gauge',
+  switchyard_tenant_requests_total: 'counter',
+  switchyard_tenant_tokens_total: 'counter',
+  switchyard_tenant_cost_total: 'counter',
+  switchyard_state_store_up: 'gauge',
+  switchyard_state_fallback_total: 'counter',
 };
 
 const config = configSchema.parse({
