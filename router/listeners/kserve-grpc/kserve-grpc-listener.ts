@@ -58,7 +58,12 @@ export class KserveGrpcListener {
     this.#server.addService(inferenceProto().inference.GRPCInferenceService.service, {
       ...inferenceHandlers({ ...streamOptions, serverName: options.serverName, serverVersion: options.serverVersion, controlDeadlineMs: CONTROL_DEADLINE_MS }),
       ModelStreamInfer: (call: StreamInferCall) => {
-        const session: StreamInferSession = new StreamInferSession(call, streamOptions, () => this.#sessions.delete(session));
+        // The session may close inside its own constructor (a call already cancelled): then it is
+        // never added, and the close callback must not touch the not-yet-assigned binding.
+        let session: StreamInferSession | undefined;
+        session = new StreamInferSession(call, streamOptions, () => {
+          if (session !== undefined) this.#sessions.delete(session);
+        });
         if (!session.closed) this.#sessions.add(session);
       },
     });
