@@ -40,7 +40,7 @@ export function healthHandlers(options: HealthOptions): HealthHandlers {
       },
     ),
     Watch: (call) => {
-      const unsupported = new SwitchyardError('SWY_ERR_INPUT_UNSUPPORTED', 'grpc.health.v1.Health/Watch is not implemented by Switchyard: poll Check instead');
+      const unsupported = new SwitchyardError('SWY_ERR_INPUT_UNSUPPORTED', 'grpc.health.v1.Health/Watch is not offered by Switchyard (no change feed to stream): poll Check instead');
       call.emit('error', grpcError(unsupported));
     },
   };
