@@ -101,7 +101,15 @@ describe('failover', () => {
       router = await startRouter({
         clusters: { fleet: cluster([hung, healthy], { picker: { type: 'round-robin' } }) },
         // A generous per-try limit: on a loaded CI box even the healthy replica may take a few hundred ms.
-        models: { iris: { split: [{ cluster: 'fleet' }], timeoutMs: 15000, retry: { maxRetries: 2, perTryTimeoutMs: 1500 } } },
+        // Round-robin sends every client's other request to the hung replica, so all 4 can time out at
+        // once and ask to retry together; the budget (tested on its own below) must not refuse the 4th.
+        models: {
+          iris: {
+            split: [{ cluster: 'fleet' }],
+            timeoutMs: 15000,
+            retry: { maxRetries: 2, perTryTimeoutMs: 1500, budgetPercent: 100, minRetryConcurrency: 10 },
+          },
+        },
       });
       const statuses = await load(`${router.url}/v2/models/iris/infer`, IRIS, 20, 4);
       assert.deepEqual(statuses.filter((s) => s !== 200), []);
