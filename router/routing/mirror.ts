@@ -77,7 +77,7 @@ export class Mirror {
   }
 
   /** Counts a sampled copy that could not be sent (no capacity, or nowhere to send it). */
-  skip(model: string): void {
+  countSkipped(model: string): void {
     this.#stats.of(model).skipped += 1;
   }
 

@@ -285,7 +285,7 @@ export class ModelRouter {
     const cluster = graph.clusters.get(route.mirror.cluster);
     if (cluster === undefined) {
       // Config validation rejects unknown clusters; a mirror must never fail the client over it.
-      this.#mirror.skip(route.model);
+      this.#mirror.countSkipped(route.model);
       return undefined;
     }
     return { target: route.mirror, cluster };
