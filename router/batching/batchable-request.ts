@@ -40,7 +40,7 @@ export function prepareBatchable(request: ModelInferRequest): BatchableRequest |
  * router decoded messages or raw buffers; a hand-built request may use numbers or Longs in shapes
  * (read as decimal strings) — and base64 strings as raw contents, which the batcher leaves alone.
  */
-function decodedView(request: ModelInferRequest): ModelInferRequest__Output | undefined {
+export function decodedView(request: ModelInferRequest): ModelInferRequest__Output | undefined {
   const raw: Buffer[] = [];
   for (const r of request.raw_input_contents ?? []) {
     if (typeof r === 'string') return undefined;

@@ -242,31 +242,22 @@ export class Metrics {
     });
 
     const endpointStates = (): EndpointStates => this.#endpointStates();
-    new Gauge({
-      name: 'switchyard_endpoint_healthy',
-      help: '1 while the endpoint passes active health checks, else 0.',
-      labelNames: ['cluster', 'endpoint'],
-      registers,
-      collect() {
-        // Read at scrape time from the running fleet: endpoints gone by discovery or reload disappear.
-        this.reset();
-        for (const [cluster, endpoints] of Object.entries(endpointStates())) {
-          for (const [endpoint, state] of Object.entries(endpoints)) this.labels(cluster, endpoint).set(state.healthy ? 1 : 0);
-        }
-      },
-    });
-    new Gauge({
-      name: 'switchyard_endpoint_ejected',
-      help: '1 while outlier detection has the endpoint ejected, else 0.',
-      labelNames: ['cluster', 'endpoint'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [cluster, endpoints] of Object.entries(endpointStates())) {
-          for (const [endpoint, state] of Object.entries(endpoints)) this.labels(cluster, endpoint).set(state.ejected ? 1 : 0);
-        }
-      },
-    });
+    // Read at scrape time from the running fleet: endpoints gone by discovery or reload disappear.
+    const endpointGauge = (name: string, help: string, value: (state: { healthy: boolean; ejected: boolean }) => boolean) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['cluster', 'endpoint'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [cluster, endpoints] of Object.entries(endpointStates())) {
+            for (const [endpoint, state] of Object.entries(endpoints)) this.labels(cluster, endpoint).set(value(state) ? 1 : 0);
+          }
+        },
+      });
+    endpointGauge('switchyard_endpoint_healthy', '1 while the endpoint passes active health checks, else 0.', (s) => s.healthy);
+    endpointGauge('switchyard_endpoint_ejected', '1 while outlier detection has the endpoint ejected, else 0.', (s) => s.ejected);
 
     // Fixed label sets: every series exists (at 0) from the start, so rate() and alerts see them.
     this.#inFlightSeries = new Map(LISTENERS.map((l) => [l, this.#inFlight.labels(l)]));

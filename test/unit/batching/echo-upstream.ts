@@ -8,6 +8,7 @@ import type { CallContext } from '../../../router/core/call-context.js';
 import type { ModelConfigResponse__Output } from '../../../router/generated/inference/ModelConfigResponse.js';
 import type { ModelInferRequest, ModelInferRequest__Output } from '../../../router/generated/inference/ModelInferRequest.js';
 import type { ModelInferResponse__Output } from '../../../router/generated/inference/ModelInferResponse.js';
+import { decodedView } from '../../../router/batching/batchable-request.js';
 
 export interface UpstreamCall {
   readonly request: ModelInferRequest;
@@ -87,20 +88,9 @@ export class EchoUpstream implements BatchUpstream {
   }
 }
 
+/** The router's own decoded view of a request (the batcher's), so the echo reads tensors exactly as it does. */
 function decoded(request: ModelInferRequest): ModelInferRequest__Output {
-  return {
-    model_name: request.model_name ?? '',
-    model_version: request.model_version ?? '',
-    id: request.id ?? '',
-    parameters: {},
-    outputs: [],
-    inputs: (request.inputs ?? []).map((i) => ({
-      name: i.name ?? '',
-      datatype: i.datatype ?? '',
-      shape: (i.shape ?? []).map(String),
-      parameters: {},
-      contents: (i.contents ?? null) as never,
-    })),
-    raw_input_contents: (request.raw_input_contents ?? []).map((r) => Buffer.from(r as Uint8Array)),
-  };
+  const view = decodedView(request);
+  if (view === undefined) throw new Error('echo upstream: raw contents given as base64 strings');
+  return view;
 }
