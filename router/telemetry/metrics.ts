@@ -87,7 +87,7 @@ export interface BatchMetricsObserver {
 }
 
 /** Each cluster's endpoints and how they stand, read at scrape time. */
-export type EndpointStates = Readonly<Record<string, Readonly<Record<string, { readonly healthy: boolean; readonly ejected: boolean }>>>>;
+export type EndpointStates = Readonly<Record<string, Readonly<Record<string, { readonly inFlight: number; readonly healthy: boolean; readonly ejected: boolean }>>>>;
 
 /** The models of a config and each one's variant names (`variantName` of the schema). */
 export type ModelVariants = ReadonlyMap<string, ReadonlySet<string>>;
@@ -243,7 +243,7 @@ export class Metrics {
 
     const endpointStates = (): EndpointStates => this.#endpointStates();
     // Read at scrape time from the running fleet: endpoints gone by discovery or reload disappear.
-    const endpointGauge = (name: string, help: string, value: (state: { healthy: boolean; ejected: boolean }) => boolean) =>
+    const endpointGauge = (name: string, help: string, value: (state: { inFlight: number; healthy: boolean; ejected: boolean }) => number) =>
       new Gauge({
         name,
         help,
@@ -252,12 +252,15 @@ export class Metrics {
         collect() {
           this.reset();
           for (const [cluster, endpoints] of Object.entries(endpointStates())) {
-            for (const [endpoint, state] of Object.entries(endpoints)) this.labels(cluster, endpoint).set(value(state) ? 1 : 0);
+            for (const [endpoint, state] of Object.entries(endpoints)) this.labels(cluster, endpoint).set(value(state));
           }
         },
       });
-    endpointGauge('switchyard_endpoint_healthy', '1 while the endpoint passes active health checks, else 0.', (s) => s.healthy);
-    endpointGauge('switchyard_endpoint_ejected', '1 while outlier detection has the endpoint ejected, else 0.', (s) => s.ejected);
+    endpointGauge('switchyard_endpoint_healthy', '1 while the endpoint passes active health checks, else 0.', (s) => (s.healthy ? 1 : 0));
+    endpointGauge('switchyard_endpoint_ejected', '1 while outlier detection has the endpoint ejected, else 0.', (s) => (s.ejected ? 1 : 0));
+    // The router's own view of each replica's load: an autoscaling signal for the GPU pools that
+    // needs no exporter in the runtime (docs/capacity.md compares it with queue depth and GPU util).
+    endpointGauge('switchyard_endpoint_requests_in_flight', 'Requests the router has in flight on the endpoint (attempts, streams until their end).', (s) => s.inFlight);
 
     // Fixed label sets: every series exists (at 0) from the start, so rate() and alerts see them.
     this.#inFlightSeries = new Map(LISTENERS.map((l) => [l, this.#inFlight.labels(l)]));

@@ -179,10 +179,14 @@ describe('metrics and the access log of a running router', () => {
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     let text = '';
     while (!text.includes('"content":"')) text += new TextDecoder().decode((await reader.read()).value);
-    assert.equal((await scrape(router.adminUrl)).value('switchyard_llm_streams_active', { model: 'tiny-llm' }), 1);
+    const during = await scrape(router.adminUrl);
+    assert.equal(during.value('switchyard_llm_streams_active', { model: 'tiny-llm' }), 1);
+    // The router's per-replica load, the autoscaling signal docs/capacity.md compares.
+    assert.equal(during.value('switchyard_endpoint_requests_in_flight', { cluster: 'dev', endpoint: rt.grpcTarget }), 1);
     controller.abort();
     await waitFor(async () => (await scrape(router.adminUrl)).value('switchyard_requests_in_flight', { listener: 'openai' }) === 0, 5000, 'the stream to end');
     const after = await scrape(router.adminUrl);
+    assert.equal(after.value('switchyard_endpoint_requests_in_flight', { cluster: 'dev', endpoint: rt.grpcTarget }), 0);
     assert.equal(delta(before, after, 'switchyard_requests_total', { listener: 'openai', model: 'tiny-llm', variant: 'default', status_class: '4xx' }), 1);
     assert.equal(delta(before, after, 'switchyard_requests_total', { listener: 'openai' }), 1);
     assert.equal(after.value('switchyard_llm_streams_active', { model: 'tiny-llm' }), 0);

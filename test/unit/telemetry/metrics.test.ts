@@ -22,6 +22,7 @@ const CATALOGUE: Readonly<Record<string, string>> = {
   switchyard_rejected_requests_total: 'counter',
   switchyard_endpoint_healthy: 'gauge',
   switchyard_endpoint_ejected: 'gauge',
+  switchyard_endpoint_requests_in_flight: 'gauge',
   switchyard_llm_time_to_first_token_seconds: 'histogram',
   switchyard_llm_inter_token_latency_seconds: 'histogram',
   switchyard_llm_tokens_total: 'counter',
@@ -169,18 +170,20 @@ describe('Metrics', () => {
 
   test('endpoint gauges are read from the fleet at scrape time; gone endpoints disappear', async () => {
     const m = metrics();
-    let states: Record<string, Record<string, { healthy: boolean; ejected: boolean }>> = {
-      dev: { 'a:1': { healthy: true, ejected: false }, 'b:1': { healthy: false, ejected: true } },
+    let states: Record<string, Record<string, { inFlight: number; healthy: boolean; ejected: boolean }>> = {
+      dev: { 'a:1': { inFlight: 3, healthy: true, ejected: false }, 'b:1': { inFlight: 0, healthy: false, ejected: true } },
     };
     m.setEndpointStates(() => states);
     let scrape = await read(m);
     assert.equal(scrape.value('switchyard_endpoint_healthy', { cluster: 'dev', endpoint: 'a:1' }), 1);
     assert.equal(scrape.value('switchyard_endpoint_healthy', { cluster: 'dev', endpoint: 'b:1' }), 0);
     assert.equal(scrape.value('switchyard_endpoint_ejected', { cluster: 'dev', endpoint: 'b:1' }), 1);
-    states = { dev: { 'a:1': { healthy: true, ejected: false } } };
+    assert.equal(scrape.value('switchyard_endpoint_requests_in_flight', { cluster: 'dev', endpoint: 'a:1' }), 3);
+    states = { dev: { 'a:1': { inFlight: 0, healthy: true, ejected: false } } };
     scrape = await read(m);
     assert.deepEqual(scrape.labelValues('switchyard_endpoint_healthy', 'endpoint'), ['a:1']);
     assert.deepEqual(scrape.labelValues('switchyard_endpoint_ejected', 'endpoint'), ['a:1']);
+    assert.deepEqual(scrape.labelValues('switchyard_endpoint_requests_in_flight', 'endpoint'), ['a:1']);
   });
 
   test('batch queue depth adds up over a model\'s batchers; expired counts', async () => {
