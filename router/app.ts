@@ -165,14 +165,16 @@ export function buildApp(
     const deadline = Date.now() + drainTimeoutMs;
     const check = (): void => {
       if (!retiring.has(old)) return; // already closed by close()
+      // Clusters the running fleet carried over stay open; only the old fleet's own ones drain.
       // Requests still queued in a batcher will be sent on the old clusters: they count too.
-      const left = old.inFlight() + router.queuedIn(old.clusters.values());
+      const shared = new Set(fleet.clusters.values());
+      const left = old.inFlight(shared) + router.queuedIn([...old.clusters.values()].filter((c) => !shared.has(c)));
       if (left > 0 && Date.now() < deadline) {
         setTimeout(check, RETIRE_POLL_MS).unref();
         return;
       }
       retiring.delete(old);
-      old.close();
+      old.close(shared);
       if (left > 0) logger.warn({ event: 'fleet-retired', inFlight: left }, `previous fleet closed after drainTimeoutMs with ${left} request(s) still on it`);
       else logger.info({ event: 'fleet-retired', inFlight: 0 }, 'previous fleet drained and closed');
     };
@@ -198,14 +200,14 @@ export function buildApp(
     let nextFleet: Fleet;
     try {
       next = loadConfigFile(path);
-      nextFleet = buildFleet(next, logger, fleetOptions);
+      nextFleet = buildFleet(next, logger, fleetOptions, fleet);
     } catch (err) {
       return rejected(trigger, err);
     }
     // A DNS cluster starts empty; switching to it before its first answer would fail requests.
     const undiscovered = await firstDiscovery(nextFleet);
     if (closing !== undefined) {
-      nextFleet.close();
+      nextFleet.close(new Set(fleet.clusters.values()));
       return rejected(trigger, 'the router is shutting down');
     }
     if (undiscovered.length > 0) {
@@ -217,7 +219,7 @@ export function buildApp(
     try {
       router.replace(nextFleet.table, nextFleet.clusters);
     } catch (err) {
-      nextFleet.close();
+      nextFleet.close(new Set(fleet.clusters.values()));
       return rejected(trigger, err);
     }
     // In-flight requests hold references to the previous fleet's clusters and finish there.
@@ -295,8 +297,9 @@ export function buildApp(
         await admission.drain(live.drainTimeoutMs);
         // gRPC: stop accepting calls, and cut off whatever still runs when drainTimeoutMs is up.
         await Promise.allSettled([http.close(), grpc.close(Math.max(0, drainUntil - Date.now())), admin.close()]);
+        const running = new Set(fleet.clusters.values());
+        for (const old of retiring) old.close(running);
         fleet.close();
-        for (const old of retiring) old.close();
         retiring.clear();
         await stateStore.close();
         await tracing?.shutdown();

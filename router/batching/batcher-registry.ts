@@ -1,7 +1,8 @@
 // The batchers of one router, created on a route's first batched request: one per (cluster object,
-// route, upstream model, upstream version). Keyed weakly by the cluster object, so a hot reload —
-// which builds new clusters — starts fresh batchers, and the old ones go with the old fleet once
-// their last batch is answered. Counters per client-facing model add up across reloads.
+// route, upstream model, upstream version). Keyed weakly by the cluster object, so a hot reload
+// that builds a new cluster starts fresh batchers, and the old ones go with the old fleet once
+// their last batch is answered; a reload's new batching settings (a new config object) replace the
+// batcher of a cluster carried over unchanged. Counters per client-facing model add up across reloads.
 import type { BatchingConfig, RetryConfig } from '../config/schema.js';
 import type { Telemetry } from '../telemetry/request-telemetry.js';
 import type { BatchClock } from './batch-clock.js';

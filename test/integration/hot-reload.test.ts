@@ -2,6 +2,7 @@
 // runtimes serve. Moving a model under load fails no request; an invalid file changes nothing and
 // says why in one line; settings bound to sockets are reported as needing a restart.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { getJson, spawnDevRuntime, waitFor, type SpawnedDevRuntime } from '../helpers/dev-runtime.js';
@@ -69,6 +70,17 @@ function steadyLoad(url: string, clients: number): { sent: () => number; stop: (
     },
   };
 }
+
+/** A loopback port nothing listens on: connections to it are refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+type ClusterStates = Record<string, Record<string, { inFlight: number; healthy: boolean; ejected: boolean }>>;
 
 describe('hot reload', () => {
   let a: SpawnedDevRuntime;
@@ -208,6 +220,54 @@ describe('hot reload', () => {
       });
       assert.equal(padded.status, 200, padded.text);
       assert.equal((await request(`${router.adminUrl}/healthz`)).status, 200);
+    } finally {
+      await router.stop();
+    }
+  });
+
+  test('a reload that leaves a cluster unchanged keeps its state (an ejected replica stays out); a changed cluster starts afresh', async () => {
+    const dead = `127.0.0.1:${await closedPort()}`;
+    // One live replica and one refusing connections; health checks too slow to notice, so only
+    // outlier detection (two failures in a row) takes the dead one out.
+    const pair = (picker: 'round-robin' | 'least-request') => ({
+      backend: 'triton-grpc',
+      endpoints: [a.grpcTarget, dead],
+      picker: { type: picker },
+      healthCheck: { intervalMs: 600_000, unhealthyThreshold: 5 },
+      outlierDetection: { consecutiveFailures: 2, baseEjectionMs: 600_000 },
+    });
+    const withPair = (picker: 'round-robin' | 'least-request', alias: boolean): Record<string, unknown> => {
+      const base = config('a') as { clusters: Record<string, unknown>; models: Record<string, unknown> };
+      return {
+        clusters: { ...base.clusters, pair: pair(picker) },
+        models: {
+          ...base.models,
+          'iris-pair': { split: [{ cluster: 'pair', upstreamModel: 'iris' }], retry: { maxRetries: 1, backoffBaseMs: 0, backoffMaxMs: 0 } },
+          ...(alias ? { 'iris-alias': { split: [{ cluster: 'a', upstreamModel: 'iris' }] } } : {}),
+        },
+      };
+    };
+    const ejected = async (router: RunningRouter): Promise<boolean> =>
+      (await getJson<ClusterStates>(`${router.adminUrl}/clusters`)).body.pair?.[dead]?.ejected === true;
+    const router = await startRouter(withPair('round-robin', false));
+    try {
+      for (let i = 0; i < 8 && !(await ejected(router)); i++) {
+        assert.equal((await postJson(`${router.url}/v2/models/iris-pair/infer`, IRIS)).status, 200, 'retried onto the live replica');
+      }
+      assert.ok(await ejected(router), 'the dead replica is ejected');
+
+      // Only the models change: cluster `pair` is carried over with its ejection.
+      router.rewriteConfig(withPair('round-robin', true));
+      await nextLog(router, 'reloaded', 0);
+      assert.equal((await postJson(`${router.url}/v2/models/iris-alias/infer`, IRIS)).status, 200, 'the new route serves');
+      assert.ok(await ejected(router), 'still ejected after the reload');
+      await nextLog(router, 'fleet-retired', 0);
+      for (let i = 0; i < 4; i++) assert.equal((await postJson(`${router.url}/v2/models/iris-pair/infer`, IRIS)).status, 200, 'the carried cluster still serves after the old fleet closed');
+
+      // A changed cluster (another picker) is built anew: its outlier detector starts empty.
+      router.rewriteConfig(withPair('least-request', true));
+      await nextLog(router, 'reloaded', 1);
+      assert.equal(await ejected(router), false, 'the rebuilt cluster has no ejection yet');
     } finally {
       await router.stop();
     }
