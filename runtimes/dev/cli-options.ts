@@ -1,5 +1,9 @@
 // The dev runtime's flags: one table gives each flag's env name, parser, default and help line;
 // command-line values win over DEV_RUNTIME_<FLAG> environment variables, which win over defaults.
+// `--profile NAME` then fills in what the calibrated profile decides (the served model, the
+// instance count); giving it together with a flag of the hand-set cost model is an error, since
+// the profile is that cost model.
+import { getProfile, PROFILE_NAMES } from './profiles/index.js';
 
 export type LlmFinalResponse = 'with-outputs' | 'empty';
 
@@ -22,6 +26,8 @@ export interface DevRuntimeOptions {
   llmMaxSequences: number;
   /** OTLP/HTTP traces URL (e.g. http://localhost:4318/v1/traces); '' = tracing off. */
   otlpEndpoint: string;
+  /** A calibrated GPU profile name (runtimes/dev/profiles); '' = the hand-set cost model. */
+  profile: string;
 }
 
 export const DEFAULT_OPTIONS: Readonly<DevRuntimeOptions> = Object.freeze({
@@ -42,6 +48,7 @@ export const DEFAULT_OPTIONS: Readonly<DevRuntimeOptions> = Object.freeze({
   llmFinalResponse: 'with-outputs',
   llmMaxSequences: 16,
   otlpEndpoint: '',
+  profile: '',
 });
 
 export class OptionsError extends Error {
@@ -101,6 +108,12 @@ const httpUrl: Parser<string> = (text, flag) => {
   return trimmed;
 };
 
+const profileName: Parser<string> = (text, flag) => {
+  const name = text.trim();
+  if (name === '' || getProfile(name) !== undefined) return name;
+  throw new OptionsError(`--${flag} must be one of ${PROFILE_NAMES.join(', ')}, got '${text}'`);
+};
+
 const host: Parser<string> = (text, flag) => {
   if (text.trim() === '') throw new OptionsError(`--${flag} must not be empty`);
   return text.trim();
@@ -112,7 +125,7 @@ const FLAGS: { [K in keyof DevRuntimeOptions]: FlagSpec<K> } = {
   grpcPort: { key: 'grpcPort', parse: port, help: 'gRPC port (inference.GRPCInferenceService, grpc.health.v1); 0 = ephemeral' },
   httpPort: { key: 'httpPort', parse: port, help: 'HTTP port (/v2/health/*, /metrics, /dev/*); 0 = ephemeral' },
   openaiPort: { key: 'openaiPort', parse: port, help: "OpenAI HTTP port, vLLM's OpenAI server (/v1/chat/completions, /v1/completions, /v1/models, /health); 0 = ephemeral" },
-  models: { key: 'models', parse: list, help: 'comma-separated models to serve: iris, tiny-llm, tiny-llm-trt' },
+  models: { key: 'models', parse: list, help: 'comma-separated models to serve: iris, tiny-llm, tiny-llm-trt; resnet50 / llama3 with a matching --profile' },
   instances: { key: 'instances', parse: number(1, 64, true), help: 'model instances per model (parallel executions)' },
   dynamicBatching: { key: 'dynamicBatching', parse: bool, bare: true, help: "iris: merge queued requests into one execution (Triton's dynamic batcher, no delay)" },
   latencyAMs: { key: 'latencyAMs', parse: number(0, 60_000, false), help: 'cost model: fixed ms per execution (a in a + b*batch)' },
@@ -129,7 +142,15 @@ const FLAGS: { [K in keyof DevRuntimeOptions]: FlagSpec<K> } = {
     parse: httpUrl,
     help: "OTLP/HTTP traces URL (e.g. http://localhost:4318/v1/traces): a SERVER span per inference, child of the caller's traceparent; empty = off",
   },
+  profile: {
+    key: 'profile',
+    parse: profileName,
+    help: `calibrated GPU cost model (docs/capacity.md): ${PROFILE_NAMES.join(', ')}; serves its model (resnet50 or llama3) unless --models is given; excludes the cost flags`,
+  },
 };
+
+/** The hand-set cost model a profile replaces; combining them with --profile is an error. */
+export const COST_FLAG_KEYS: readonly (keyof DevRuntimeOptions)[] = ['latencyAMs', 'latencyBMs', 'tokenLatencyMs', 'prefillMsPerToken', 'llmMaxSequences'];
 
 const KEYS = Object.keys(FLAGS) as (keyof DevRuntimeOptions)[];
 
@@ -150,9 +171,13 @@ function assign<K extends keyof DevRuntimeOptions>(target: DevRuntimeOptions, ke
 /** Options from argv (without node and script) over env over defaults; throws OptionsError. */
 export function parseCliOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {}): DevRuntimeOptions {
   const options: DevRuntimeOptions = { ...DEFAULT_OPTIONS, models: [...DEFAULT_OPTIONS.models] };
+  const explicit = new Set<keyof DevRuntimeOptions>();
   for (const key of KEYS) {
     const text = env[envName(key)];
-    if (text !== undefined && text !== '') assign(options, key, text);
+    if (text !== undefined && text !== '') {
+      assign(options, key, text);
+      explicit.add(key);
+    }
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -162,6 +187,7 @@ export function parseCliOptions(argv: readonly string[], env: NodeJS.ProcessEnv 
     const key = BY_FLAG.get(name);
     if (key === undefined) throw new OptionsError(`unknown flag --${name} (see --help)`);
     const spec: FlagSpec<typeof key> = FLAGS[key];
+    explicit.add(key);
     if (eq !== -1) {
       assign(options, key, arg.slice(eq + 1));
     } else if (spec.bare !== undefined && (argv[i + 1] === undefined || (argv[i + 1] as string).startsWith('--'))) {
@@ -173,6 +199,19 @@ export function parseCliOptions(argv: readonly string[], env: NodeJS.ProcessEnv 
       i++;
     }
   }
+  return applyProfile(options, explicit);
+}
+
+/** What --profile decides unless given explicitly: the served model, the instance count. */
+function applyProfile(options: DevRuntimeOptions, explicit: ReadonlySet<keyof DevRuntimeOptions>): DevRuntimeOptions {
+  const profile = options.profile === '' ? undefined : getProfile(options.profile);
+  if (profile === undefined) return options;
+  const clashing = COST_FLAG_KEYS.filter((key) => explicit.has(key));
+  if (clashing.length > 0) {
+    throw new OptionsError(`--profile sets the cost model; it cannot be combined with ${clashing.map((k) => `--${flagName(k)}`).join(', ')}`);
+  }
+  if (!explicit.has('models')) options.models = [profile.model];
+  if (!explicit.has('instances') && profile.kind === 'vision') options.instances = profile.instances;
   return options;
 }
 

@@ -12,6 +12,7 @@ import { createHttpControl } from './http-control.js';
 import { InferenceEngine } from './inference-engine.js';
 import { inferenceServiceHandlers } from './inference-service.js';
 import { ModelRepository } from './model-repository.js';
+import { getProfile, PROFILE_NAMES } from './profiles/index.js';
 import { createOpenAiHttpServer } from './openai-http-server.js';
 import { RuntimeTracing } from './runtime-tracing.js';
 import { ServerReadiness } from './server-readiness.js';
@@ -100,7 +101,9 @@ export async function startDevRuntime(input: StartDevRuntimeOptions = {}): Promi
   const cost = new CostModel(options);
   const faults = new FaultInjector(options);
   const readiness = new ServerReadiness();
-  const repository = new ModelRepository(options, cost);
+  const profile = options.profile === '' ? undefined : getProfile(options.profile);
+  if (options.profile !== '' && profile === undefined) throw new Error(`unknown profile '${options.profile}'; known: ${PROFILE_NAMES.join(', ')}`);
+  const repository = new ModelRepository(options, cost, { profile });
   const engine = new InferenceEngine(repository, faults, onCrash);
   const tracing = RuntimeTracing.create(options.otlpEndpoint);
   const stream = new StreamInferHandler(engine, repository, tracing);

@@ -5,12 +5,21 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { applyFaultPatch, FaultPatchError, readFaults, type FaultTargets } from './fault-settings.js';
 import { reply, replyJson } from './http-reply.js';
 import type { ModelRepository } from './model-repository.js';
-import { METRICS_CONTENT_TYPE, renderMetrics } from './prometheus-metrics.js';
+import { hash32 } from './models/tiny-llm/tiny-llm-generator.js';
+import { METRICS_CONTENT_TYPE, renderMetrics, type GpuGauge } from './prometheus-metrics.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
 export interface HttpControlDeps extends FaultTargets {
   repository: ModelRepository;
+}
+
+/** The profile's GPU, with a stable UUID-shaped id derived from the profile name. */
+function simulatedGpu(repository: ModelRepository): GpuGauge | undefined {
+  const { profile, gpu } = repository;
+  if (profile === undefined) return undefined;
+  const hex = hash32(profile.name).toString(16).padStart(8, '0');
+  return { uuid: `GPU-${hex}-0000-4000-8000-${hex}0000`, utilization: () => gpu.utilization() };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -58,7 +67,7 @@ function route(req: IncomingMessage, res: ServerResponse, deps: HttpControlDeps)
       if (get) return reply(res, deps.readiness.ready ? 200 : 400);
       break;
     case '/metrics':
-      if (get) return reply(res, 200, renderMetrics(deps.repository.list().map((m) => m.stats)), METRICS_CONTENT_TYPE);
+      if (get) return reply(res, 200, renderMetrics(deps.repository.list().map((m) => m.stats), simulatedGpu(deps.repository)), METRICS_CONTENT_TYPE);
       break;
     case '/dev/faults':
       if (get) return replyJson(res, 200, readFaults(deps));

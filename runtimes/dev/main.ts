@@ -27,7 +27,7 @@ try {
 }
 
 process.stderr.write(
-  `dev runtime: models ${options.models.join(',')}; gRPC ${options.host}:${runtime.grpcPort}, HTTP ${options.host}:${runtime.httpPort}, ` +
+  `dev runtime: models ${options.models.join(',')}${options.profile === '' ? '' : ` (profile ${options.profile})`}; gRPC ${options.host}:${runtime.grpcPort}, HTTP ${options.host}:${runtime.httpPort}, ` +
     `OpenAI ${options.host}:${runtime.openaiPort}\n`,
 );
 process.stdout.write(`${JSON.stringify({ event: 'ready', grpcPort: runtime.grpcPort, httpPort: runtime.httpPort, openaiPort: runtime.openaiPort })}\n`);

@@ -25,7 +25,7 @@ export interface ModelSpec {
   decoupled: boolean;
   dynamicBatching: boolean;
   instanceCount: number;
-  instanceKind: 'KIND_CPU' | 'KIND_MODEL';
+  instanceKind: 'KIND_CPU' | 'KIND_GPU' | 'KIND_MODEL';
   parameters?: Record<string, string>;
 }
 

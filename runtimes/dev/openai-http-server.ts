@@ -1,6 +1,7 @@
 // The dev runtime's OpenAI port, behaving like vLLM's OpenAI server in front of the vLLM-backend
 // models (tiny-llm): GET /health (200, or 503 when not ready), GET /version, GET /v1/models,
-// POST /v1/chat/completions and POST /v1/completions, streamed (SSE) or not. Owns the HTTP request
+// POST /v1/chat/completions and POST /v1/completions, streamed (SSE) or not, and GET /metrics
+// (vLLM's load gauges and token counters). Owns the HTTP request
 // lifecycle: body, validation, readiness, client disconnects (the response's 'close' before it
 // finished aborts the generation, which the engine counts as cancelled) and the error envelope.
 // Plain node:http, like the control port.
@@ -16,6 +17,8 @@ import { runGeneration, type GenerationCall } from './openai-generation.js';
 import { parseOpenAiRequest, type CompletionKind, type OpenAiRequest } from './openai-request.js';
 import { completionBody, modelList, responseHead, usage } from './openai-responses.js';
 import { SseStream } from './openai-sse.js';
+import { METRICS_CONTENT_TYPE } from './prometheus-metrics.js';
+import { renderVllmMetrics } from './vllm-metrics.js';
 import type { RuntimeTracing } from './runtime-tracing.js';
 import type { ServerReadiness } from './server-readiness.js';
 
@@ -120,6 +123,9 @@ function route(req: IncomingMessage, res: ServerResponse, deps: OpenAiHttpDeps):
       break;
     case '/version':
       if (get) return replyJson(res, 200, { version: SERVER_VERSION });
+      break;
+    case '/metrics':
+      if (get) return reply(res, 200, renderVllmMetrics(deps.repository.list().filter((m) => m.spec.backend === 'vllm')), METRICS_CONTENT_TYPE);
       break;
     case '/v1/models':
       if (get) return replyJson(res, 200, modelList(openAiModels(deps.repository), MAX_MODEL_LEN));

@@ -1,5 +1,7 @@
 // /metrics in Prometheus text format with Triton's per-model metric names and labels
-// (model, version; failures also by reason). Durations are cumulative microseconds.
+// (model, version; failures also by reason). Durations are cumulative microseconds. Under a
+// calibrated profile there is a (simulated) GPU, and Triton's GPU gauge nv_gpu_utilization
+// (0..1, labelled gpu_uuid) is exported too; without one there is no GPU, as on a CPU-only Triton.
 import { FAILURE_REASONS, type ModelStats } from './model-statistics.js';
 
 interface Family {
@@ -36,8 +38,19 @@ function labelSet(labels: Record<string, string>): string {
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-export function renderMetrics(models: readonly ModelStats[]): string {
+/** The simulated GPU, when a profile gives one. */
+export interface GpuGauge {
+  uuid: string;
+  /** 0..1 */
+  utilization(): number;
+}
+
+export function renderMetrics(models: readonly ModelStats[], gpu?: GpuGauge): string {
   const lines: string[] = [];
+  if (gpu !== undefined) {
+    lines.push('# HELP nv_gpu_utilization GPU utilization rate [0.0 - 1.0)', '# TYPE nv_gpu_utilization gauge');
+    lines.push(`nv_gpu_utilization${labelSet({ gpu_uuid: gpu.uuid })} ${gpu.utilization()}`);
+  }
   for (const family of FAMILIES) {
     lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`);
     for (const stats of models) {

@@ -31,9 +31,22 @@ export interface InferCall {
   sendEmptyFinal(): void;
 }
 
+/** One vLLM engine's load, as vLLM's /metrics reports it (models behind the vLLM backend only). */
+export interface VllmEngineLoad {
+  running: number;
+  waiting: number;
+  /** 0..1 */
+  kvCacheUsage: number;
+  promptTokens: number;
+  generationTokens: number;
+  preemptions: number;
+}
+
 export interface ServedModel {
   readonly spec: ModelSpec;
   readonly stats: ModelStats;
+  /** Per engine (index = vLLM's `engine` label); only for models the OpenAI port serves. */
+  vllmLoad?(): VllmEngineLoad[];
   /** Resolves once the final response went out; rejects with a RuntimeError or on abort. */
   execute(call: InferCall): Promise<void>;
 }

@@ -18,6 +18,8 @@ interface ProfileBase {
   /** e.g. 'resnet50-trt-fp16-a10' — the `--profile` flag value. */
   readonly name: string;
   readonly gpu: GpuName;
+  /** The exact board the figures are for, e.g. 'A100-SXM4-80GB' (the A100 sources differ); optional so test doubles need not say. */
+  readonly gpuVariant?: string;
   /** The model name the dev runtime serves under this profile. */
   readonly model: string;
   readonly description: string;

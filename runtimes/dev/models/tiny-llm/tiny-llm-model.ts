@@ -1,4 +1,5 @@
-// The served `tiny-llm` model: the Triton vLLM backend's tensor contract (decoupled,
+// The served `tiny-llm` model (also `llama3` under an LLM profile, then timed by the profile's
+// continuous-batching engines): the Triton vLLM backend's tensor contract (decoupled,
 // max_batch_size 0) over TinyLlmGeneration, run by GenerationRunner (prefill + per-token latency,
 // at most `instances * maxSequences` sequences at once, FIFO beyond, generation stopped at once
 // when the client cancels). Owns reading the inputs, vLLM's stop-string handling and outputs, and
@@ -11,7 +12,8 @@ import type { CostModel } from '../../cost-model.js';
 import type { ModelSpec } from '../../model-spec.js';
 import { ModelStats } from '../../model-statistics.js';
 import { RuntimeError } from '../../runtime-error.js';
-import type { InferCall, ServedModel, ValidatedRequest } from '../../served-model.js';
+import type { ContinuousBatchingEngine } from '../../engine/continuous-batching-engine.js';
+import type { InferCall, ServedModel, ValidatedRequest, VllmEngineLoad } from '../../served-model.js';
 import { GenerationRunner } from './generation-runner.js';
 import { parametersAsJson, parseSamplingParameters, type SamplingParameters } from './sampling-parameters.js';
 import type { FinishReason } from './tiny-llm-generator.js';
@@ -21,10 +23,14 @@ import { countTokens } from './tiny-llm-tokenizer.js';
 export const MAX_MODEL_LEN = 4096;
 
 export interface TinyLlmModelOptions {
+  /** Served name: `tiny-llm`, or `llama3` under an LLM profile. */
+  name?: string;
   instances: number;
   maxSequences: number;
   finalResponse: LlmFinalResponse;
   cost: CostModel;
+  /** An LLM profile's continuous-batching engines (one per instance); unset = per-sequence slots. */
+  engines?: readonly ContinuousBatchingEngine[] | undefined;
 }
 
 interface LlmRequest {
@@ -94,14 +100,16 @@ const uint32Tensor = (name: string, value: number): RawTensor => ({
 
 export class TinyLlmModel implements ServedModel {
   readonly spec: ModelSpec;
-  readonly stats = new ModelStats('tiny-llm');
+  readonly stats: ModelStats;
   readonly #runner: GenerationRunner;
   readonly #finalResponse: LlmFinalResponse;
 
   constructor(options: TinyLlmModelOptions) {
+    const name = options.name ?? 'tiny-llm';
+    this.stats = new ModelStats(name);
     this.#finalResponse = options.finalResponse;
     this.spec = {
-      name: 'tiny-llm',
+      name,
       backend: 'vllm',
       maxBatchSize: 0,
       inputs: [
@@ -126,8 +134,12 @@ export class TinyLlmModel implements ServedModel {
       parameters: { max_num_seqs: String(options.maxSequences), max_model_len: String(MAX_MODEL_LEN) },
     };
     this.#runner = new GenerationRunner({
-      modelName: this.spec.name, stats: this.stats, instances: options.instances, maxSequences: options.maxSequences, cost: options.cost,
+      modelName: this.spec.name, stats: this.stats, instances: options.instances, maxSequences: options.maxSequences, cost: options.cost, engines: options.engines,
     });
+  }
+
+  vllmLoad(): VllmEngineLoad[] {
+    return this.#runner.load();
   }
 
   async execute(call: InferCall): Promise<void> {
