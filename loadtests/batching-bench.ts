@@ -1,25 +1,34 @@
-// Router-side batching benchmark: 64 closed-loop clients sending single-row iris infers to
-//   direct    — the dev runtime over gRPC, unbatched (the baseline)
+// Router-side batching benchmark: 64 closed-loop clients sending single-row infers to
+//   direct    — the dev runtime over gRPC (the baseline)
 //   off       — a router without batching (KServe V2 REST in, Triton gRPC out)
-//   batching  — a router with batching (maxBatchSize 64)
-// against one dev runtime (cost model a = 4 ms, b = 0.05 ms per row, 1 instance, its own dynamic
-// batching off, so every upstream call is one execution and the runtime's batch_stats are exactly
-// the router's batch sizes). Scenarios alternate within each round; results are medians of rounds.
+//   batching  — a router with batching
+// against one dev runtime. Two workloads:
+//   iris (default) — cost model a = 4 ms, b = 0.05 ms per row, 1 instance, the runtime's own dynamic
+//     batching off, so every upstream call is one execution and the runtime's batch_stats are
+//     exactly the router's batch sizes; router batches of up to 64.
+//   BENCH_PROFILE=resnet50-trt-fp16-a10|a100 — the calibrated ResNet-50 profile (docs/capacity.md):
+//     real-size images (FP32 3×224×224, 588 KiB, binary tensor extension over REST, raw over gRPC),
+//     Triton's own dynamic batcher on as the profile ships it (so it merges further, up to 128 rows),
+//     router batches of up to 32. The question it answers: what throughput the router reaches in
+//     front of that GPU, against the profile's ceiling.
+// Scenarios alternate within each round; results are medians of rounds.
 //
 //   node --import tsx loadtests/batching-bench.ts        (npm run bench:batching)
 //
-// Environment: BENCH_ROUNDS (3), BENCH_DURATION_S (10), BENCH_WARMUP_S (3), BENCH_CLIENTS (64),
-// BENCH_DELAY_US (maxQueueDelayUs of the batching router, 8000), BENCH_PIN (1: servers on CPU 0,
-// this load generator on CPU 1, as loadtests/README.md describes), BENCH_SCENARIOS (a comma-separated
-// subset of direct,off,batching), BENCH_JSON (write raw results there).
+// Environment: BENCH_PROFILE (unset = iris), BENCH_ROUNDS (3), BENCH_DURATION_S (10), BENCH_WARMUP_S
+// (3), BENCH_CLIENTS (64), BENCH_DELAY_US (maxQueueDelayUs of the batching router, 8000), BENCH_PIN
+// (1: servers on CPU 0, this load generator on CPU 1, as loadtests/README.md describes),
+// BENCH_SCENARIOS (a comma-separated subset of direct,off,batching), BENCH_JSON (write raw results there).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import type { GRPCInferenceServiceClient } from '../router/generated/inference/GRPCInferenceService.js';
+import type { ModelInferRequest } from '../router/generated/inference/ModelInferRequest.js';
 import type { ModelInferResponse__Output } from '../router/generated/inference/ModelInferResponse.js';
 import type { ModelStatisticsResponse__Output } from '../router/generated/inference/ModelStatisticsResponse.js';
+import { getProfile } from '../runtimes/dev/profiles/index.js';
 import { inferenceClient, spawnDevRuntime, unary } from '../test/helpers/dev-runtime.js';
 import { devConfig, startRouter, type RunningRouter } from '../test/helpers/start-router.js';
 
@@ -30,14 +39,72 @@ const CLIENTS = intEnv('BENCH_CLIENTS', 64);
 const DELAY_US = intEnv('BENCH_DELAY_US', 8_000);
 const PIN = intEnv('BENCH_PIN', 1) === 1;
 
-const COST_A_MS = 4;
-const COST_B_MS = 0.05;
-const MAX_BATCH = 64;
 const CLOCK_TICKS_PER_S = 100;
 
-const ROW = [5.1, 3.5, 1.4, 0.2];
-const BODY = JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: [ROW] }] });
-const RAW_ROW = Buffer.from(new Float32Array(ROW).buffer);
+/** What is sent and what it costs upstream. */
+interface Workload {
+  readonly model: string;
+  readonly runtimeFlags: readonly string[];
+  /** The router's batching.maxBatchSize. */
+  readonly routerMaxBatch: number;
+  readonly restHeaders: Record<string, string>;
+  readonly restBody: string | Buffer;
+  readonly grpcRequest: ModelInferRequest;
+  readonly grpcOutputs: number;
+  readonly directLabel: string;
+  /** Requests per second the upstream can serve when every execution has `batch` rows. */
+  ideal(batch: number): number;
+  readonly idealNote: string;
+}
+
+function irisWorkload(): Workload {
+  const a = 4;
+  const b = 0.05;
+  const row = [5.1, 3.5, 1.4, 0.2];
+  const ideal = (batch: number) => (batch * 1000) / (a + b * batch);
+  return {
+    model: 'iris',
+    runtimeFlags: ['--models', 'iris', '--latency-a-ms', String(a), '--latency-b-ms', String(b), '--instances', '1'],
+    routerMaxBatch: 64,
+    restHeaders: { 'content-type': 'application/json' },
+    restBody: JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: [row] }] }),
+    grpcRequest: { model_name: 'iris', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4] }], raw_input_contents: [Buffer.from(new Float32Array(row).buffer)] },
+    grpcOutputs: 2,
+    directLabel: 'dev runtime direct (gRPC, unbatched)',
+    ideal,
+    idealNote: `ideal by the cost model (1 instance): unbatched 1/(a+b) = ${ideal(1).toFixed(0)} req/s; batched 64/(a+64b) = ${ideal(64).toFixed(0)} req/s`,
+  };
+}
+
+function resnetWorkload(profileName: string): Workload {
+  const profile = getProfile(profileName);
+  if (profile?.kind !== 'vision') throw new Error(`BENCH_PROFILE: '${profileName}' is not a vision profile`);
+  // A deterministic image: the bytes matter for size, not content.
+  const pixels = new Float32Array(3 * 224 * 224).map((_, i) => ((i * 7919) % 255) / 255);
+  const raw = Buffer.from(pixels.buffer);
+  const header = Buffer.from(JSON.stringify({
+    inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 3, 224, 224], parameters: { binary_data_size: raw.length } }],
+    outputs: [{ name: 'output', parameters: { binary_data: true } }],
+  }));
+  const k = profile.instances;
+  // Every instance busy with a batch of `batch` rows: k × batch rows per executionMs(batch, k).
+  const ideal = (batch: number) => (k * batch * 1000) / profile.executionMs(batch, k);
+  return {
+    model: 'resnet50',
+    runtimeFlags: ['--profile', profile.name],
+    routerMaxBatch: 32,
+    restHeaders: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
+    restBody: Buffer.concat([header, raw]),
+    grpcRequest: { model_name: 'resnet50', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 3, 224, 224] }], raw_input_contents: [raw] },
+    grpcOutputs: 1,
+    directLabel: `dev runtime direct (gRPC; Triton's dynamic batcher, ${k} instances)`,
+    ideal,
+    idealNote: `${profile.name} ceiling (${k} instances busy): batch 1 → ${ideal(1).toFixed(0)} img/s; batch 32 → ${ideal(32).toFixed(0)} img/s; batch ${profile.maxBatchSize} → ${ideal(profile.maxBatchSize).toFixed(0)} img/s`,
+  };
+}
+
+const PROFILE = process.env.BENCH_PROFILE ?? '';
+const WORKLOAD: Workload = PROFILE === '' ? irisWorkload() : resnetWorkload(PROFILE);
 
 type Scenario = 'direct' | 'off' | 'batching';
 const ALL_SCENARIOS: readonly Scenario[] = ['direct', 'off', 'batching'];
@@ -114,7 +181,7 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 async function executions(client: GRPCInferenceServiceClient): Promise<Map<number, number>> {
-  const stats = await unary<'ModelStatistics', object, ModelStatisticsResponse__Output>(client, 'ModelStatistics', { name: 'iris', version: '' });
+  const stats = await unary<'ModelStatistics', object, ModelStatisticsResponse__Output>(client, 'ModelStatistics', { name: WORKLOAD.model, version: '' });
   return new Map((stats.model_stats[0]?.batch_stats ?? []).map((b) => [Number(b.batch_size), Number(b.compute_infer?.count ?? 0)]));
 }
 
@@ -157,7 +224,7 @@ async function drive(send: SendOne, seconds: number, latencies: number[] | undef
 function httpSender(router: RunningRouter): { send: SendOne; close: () => Promise<void> } {
   const pool = new Pool(router.url, { connections: CLIENTS, pipelining: 1, keepAliveTimeout: 60_000 });
   const send: SendOne = async () => {
-    const res = await pool.request({ path: '/v2/models/iris/infer', method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
+    const res = await pool.request({ path: `/v2/models/${WORKLOAD.model}/infer`, method: 'POST', headers: WORKLOAD.restHeaders, body: WORKLOAD.restBody });
     await res.body.text();
     return res.statusCode === 200;
   };
@@ -166,12 +233,8 @@ function httpSender(router: RunningRouter): { send: SendOne; close: () => Promis
 
 function grpcSender(client: GRPCInferenceServiceClient): SendOne {
   return async () => {
-    const res = await unary<'ModelInfer', object, ModelInferResponse__Output>(client, 'ModelInfer', {
-      model_name: 'iris',
-      inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4] }],
-      raw_input_contents: [RAW_ROW],
-    });
-    return res.outputs.length === 2;
+    const res = await unary<'ModelInfer', object, ModelInferResponse__Output>(client, 'ModelInfer', WORKLOAD.grpcRequest);
+    return res.outputs.length === WORKLOAD.grpcOutputs;
   };
 }
 
@@ -191,9 +254,9 @@ function meanBatch(batches: Record<string, number>): number {
   return n === 0 ? 0 : rows / n;
 }
 
-/** Batch sizes in buckets: 1, 2–7, 8–15, 16–31, 32–63, 64, as shares of executions. */
+/** Batch sizes in buckets: 1, 2–7, 8–15, 16–31, 32–63, 64, 65–127, 128, as shares of executions. */
 function bucketed(batches: Record<string, number>): string {
-  const buckets: [string, number, number][] = [['1', 1, 1], ['2–7', 2, 7], ['8–15', 8, 15], ['16–31', 16, 31], ['32–63', 32, 63], ['64', 64, 64]];
+  const buckets: [string, number, number][] = [['1', 1, 1], ['2–7', 2, 7], ['8–15', 8, 15], ['16–31', 16, 31], ['32–63', 32, 63], ['64', 64, 64], ['65–127', 65, 127], ['128', 128, 128]];
   const total = Object.values(batches).reduce((a, b) => a + b, 0);
   if (total === 0) return '—';
   return buckets
@@ -208,17 +271,18 @@ function bucketed(batches: Record<string, number>): string {
 }
 
 async function main(): Promise<void> {
-  process.stderr.write(`batching bench: ${ROUNDS} rounds × ${SCENARIOS.join(', ')}; ${WARMUP_S} s warm-up + ${DURATION_S} s each; ${CLIENTS} clients; maxQueueDelayUs ${DELAY_US}\n`);
-  const runtime = await spawnDevRuntime(['--models', 'iris', '--latency-a-ms', String(COST_A_MS), '--latency-b-ms', String(COST_B_MS), '--instances', '1']);
+  process.stderr.write(`batching bench (${WORKLOAD.model}): ${ROUNDS} rounds × ${SCENARIOS.join(', ')}; ${WARMUP_S} s warm-up + ${DURATION_S} s each; ${CLIENTS} clients; maxQueueDelayUs ${DELAY_US}\n`);
+  const runtime = await spawnDevRuntime([...WORKLOAD.runtimeFlags]);
   const routers: Partial<Record<Scenario, RunningRouter>> = {};
   const clients: GRPCInferenceServiceClient[] = [];
   const senders: { close: () => Promise<void> }[] = [];
   const results: RunResult[] = [];
   try {
     const common = { limits: { maxInFlight: 4096 } };
-    routers.off = await startRouter(devConfig(runtime.grpcTarget, { iris: { split: [{ cluster: 'dev' }] } }, common));
+    const model = WORKLOAD.model;
+    routers.off = await startRouter(devConfig(runtime.grpcTarget, { [model]: { split: [{ cluster: 'dev' }] } }, common));
     routers.batching = await startRouter(
-      devConfig(runtime.grpcTarget, { iris: { split: [{ cluster: 'dev' }], batching: { maxBatchSize: MAX_BATCH, maxQueueDelayUs: DELAY_US, maxQueueSize: 4096 } } }, common),
+      devConfig(runtime.grpcTarget, { [model]: { split: [{ cluster: 'dev' }], batching: { maxBatchSize: WORKLOAD.routerMaxBatch, maxQueueDelayUs: DELAY_US, maxQueueSize: 4096 } } }, common),
     );
     const runtimePid = runtime.process.pid as number;
     pin(runtimePid, 0);
@@ -286,7 +350,7 @@ async function main(): Promise<void> {
 }
 
 function report(results: readonly RunResult[]): void {
-  const ideal = (batch: number) => (batch * 1000) / (COST_A_MS + COST_B_MS * batch);
+  const ideal = (batch: number) => WORKLOAD.ideal(batch);
   const of = (s: Scenario) => results.filter((r) => r.scenario === s);
   const rows = SCENARIOS.map((s) => {
     const runs = of(s);
@@ -305,9 +369,9 @@ function report(results: readonly RunResult[]): void {
     };
   });
   const label: Record<Scenario, string> = {
-    direct: 'dev runtime direct (gRPC, unbatched)',
+    direct: WORKLOAD.directLabel,
     off: 'router, batching off',
-    batching: `router, batching on (max 64, ${DELAY_US} µs)`,
+    batching: `router, batching on (max ${WORKLOAD.routerMaxBatch}, ${DELAY_US} µs)`,
   };
   const lines = [
     `| scenario | req/s median [range] | p50 | p99 | errors | mean batch | batch sizes (share of executions) | ideal at that batch size | server CPU µs/req |`,
@@ -322,12 +386,14 @@ function report(results: readonly RunResult[]): void {
   const ratio = off !== undefined && on !== undefined ? on.throughput / off.throughput : Number.NaN;
   const met = off !== undefined && on !== undefined && ratio >= 5 && on.p99 <= off.p99;
   console.log(lines.join('\n'));
-  console.log(`\nideal by the cost model (1 instance): unbatched 1/(a+b) = ${ideal(1).toFixed(0)} req/s; batched 64/(a+64b) = ${ideal(64).toFixed(0)} req/s`);
-  if (off !== undefined && on !== undefined) {
+  console.log(`\n${WORKLOAD.idealNote}`);
+  if (off !== undefined && on !== undefined && PROFILE !== '') {
+    console.log(`batching on / off throughput: ${ratio.toFixed(2)}×; p99 ${on.p99.toFixed(1)} ms vs ${off.p99.toFixed(1)} ms`);
+  } else if (off !== undefined && on !== undefined) {
     console.log(`batching on / off throughput: ${ratio.toFixed(2)}×; p99 ${on.p99.toFixed(1)} ms vs ${off.p99.toFixed(1)} ms → target (≥ 5×, p99 no worse) ${met ? 'MET' : 'NOT MET'}`);
   }
   console.log(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; pinned: ${PIN}`);
-  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ config: { ROUNDS, DURATION_S, WARMUP_S, CLIENTS, DELAY_US, PIN }, results, summary: rows }, null, 2));
+  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ config: { PROFILE, ROUNDS, DURATION_S, WARMUP_S, CLIENTS, DELAY_US, PIN }, results, summary: rows }, null, 2));
 }
 
 await main();
