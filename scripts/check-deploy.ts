@@ -193,11 +193,11 @@ export function scrapePorts(prometheusK8s: string): Map<string, string> {
   return ports;
 }
 
-/** The custom metric names prometheus-adapter exposes, and the source series each reads. */
-export function adapterMetrics(configYaml: string): Map<string, string> {
-  const config = parse(configYaml) as { rules?: Obj[] };
+/** The metric names prometheus-adapter exposes (custom.metrics `rules`, or external.metrics `externalRules`), and the source series each reads. */
+export function adapterMetrics(configYaml: string, api: 'custom' | 'external' = 'custom'): Map<string, string> {
+  const config = parse(configYaml) as { rules?: Obj[]; externalRules?: Obj[] };
   const names = new Map<string, string>();
-  for (const rule of config.rules ?? []) {
+  for (const rule of (api === 'custom' ? config.rules : config.externalRules) ?? []) {
     const source = promqlMetricNames(String(rule.seriesQuery ?? ''))[0] ?? '';
     names.set(rule.name?.as ?? source, source);
   }
@@ -361,14 +361,17 @@ export async function checkDeploy(root: string, renderer: Renderer): Promise<Rep
 
   // prometheus-adapter rules: every source series exists.
   const adapter = new Map<string, string>();
+  const adapterExternal = new Map<string, string>();
   for (const objects of renders.values()) {
     for (const o of objects) {
       const text = o.kind === 'ConfigMap' && o.metadata?.labels?.['app.kubernetes.io/name'] === 'prometheus-adapter' ? o.data?.['config.yaml'] : undefined;
-      if (typeof text === 'string') for (const [name, source] of adapterMetrics(text)) adapter.set(name, source);
+      if (typeof text !== 'string') continue;
+      for (const [name, source] of adapterMetrics(text)) adapter.set(name, source);
+      for (const [name, source] of adapterMetrics(text, 'external')) adapterExternal.set(name, source);
     }
   }
   if (adapter.size === 0) problems.push('no prometheus-adapter rules ConfigMap rendered');
-  for (const [name, source] of adapter) if (!known.has(source)) problems.push(`prometheus-adapter metric ${name} reads unknown series ${source}`);
+  for (const [name, source] of [...adapter, ...adapterExternal]) if (!known.has(source)) problems.push(`prometheus-adapter metric ${name} reads unknown series ${source}`);
 
   for (const [where, objects] of renders) {
     const before = problems.length;
@@ -396,7 +399,8 @@ export async function checkDeploy(root: string, renderer: Renderer): Promise<Rep
         for (const m of o.spec?.metrics ?? []) {
           const metric = m.pods?.metric?.name ?? m.object?.metric?.name;
           if (metric !== undefined && !adapter.has(metric)) problems.push(`${where}: ${id(o)} reads ${metric}, which no prometheus-adapter rule exposes`);
-          if (m.external !== undefined) problems.push(`${where}: ${id(o)} uses an external metric; the adapter config has no externalRules`);
+          const external = m.external?.metric?.name;
+          if (external !== undefined && !adapterExternal.has(external)) problems.push(`${where}: ${id(o)} reads external metric ${external}, which no prometheus-adapter externalRule exposes`);
         }
       }
       if (o.kind === 'ScaledObject') for (const p of checkScaledObject(o, objects, known)) problems.push(`${where}: ${p}`);

@@ -50,8 +50,8 @@ export function resolveRun(options: SimulatorOptions, repoRoot: string): Resolve
     if (manifest === undefined) throw new OptionsError(`no HPA named ${kind.deployment} in the manifests`);
     let metrics: readonly MetricSpec[] = manifest.metrics;
     if (options.scaleOn !== 'manifest') {
-      const { name, target, note } = singleMetric(options, profile, manifest, capacity.rps);
-      metrics = [{ type: 'Pods', name, target: { type: 'AverageValue', averageValue: target } }];
+      const { type, name, target, note } = singleMetric(options, profile, manifest, capacity.rps);
+      metrics = [{ type, name, target: { type: 'AverageValue', averageValue: target } }];
       targetNote = note;
     }
     hpa = {
@@ -83,7 +83,7 @@ export function resolveRun(options: SimulatorOptions, repoRoot: string): Resolve
     utilWindowS: 1,
     terminationGraceS: TERMINATION_GRACE_S,
     routerMaxInFlight: options.routerMaxInFlight,
-    maxInFlightPerEndpoint: 256,
+    maxInFlightPerEndpoint: options.maxInFlightPerEndpoint,
     pickerChoices: 2,
     dynamicBatching: true,
     maxQueueDelayMs: options.maxQueueDelayMs,
@@ -115,7 +115,7 @@ export function resolveRun(options: SimulatorOptions, repoRoot: string): Resolve
   return { config, inputs, name };
 }
 
-function singleMetric(options: SimulatorOptions, profile: GpuProfile, manifest: HpaSpec, capacityRps: number): { name: string; target: number; note?: string } {
+function singleMetric(options: SimulatorOptions, profile: GpuProfile, manifest: HpaSpec, capacityRps: number): { type: 'Pods' | 'External'; name: string; target: number; note?: string } {
   const kind = KIND_DEFAULTS[profile.kind];
   const fromManifest = (name: string): number | undefined => {
     const m = manifest.metrics.find((x) => x.name === name);
@@ -123,13 +123,16 @@ function singleMetric(options: SimulatorOptions, profile: GpuProfile, manifest: 
   };
   switch (options.scaleOn) {
     case 'gpu-util':
-      return { name: METRIC.gpuUtil, target: options.target ?? fromManifest(METRIC.gpuUtil) ?? GPU_UTIL_TARGET };
+      return { type: 'Pods', name: METRIC.gpuUtil, target: options.target ?? fromManifest(METRIC.gpuUtil) ?? GPU_UTIL_TARGET };
     case 'queue':
-      return { name: kind.queueMetric, target: options.target ?? fromManifest(kind.queueMetric) ?? 5 };
+      return { type: 'Pods', name: kind.queueMetric, target: options.target ?? fromManifest(kind.queueMetric) ?? 5 };
     default: {
-      if (options.target !== undefined) return { name: METRIC.routerInFlight, target: options.target };
+      // As deploy/ ships it: an External metric (the router's in-flight summed over the cluster), AverageValue per replica.
+      const metric = { type: 'External', name: METRIC.routerClusterInFlight } as const;
+      const manifestTarget = fromManifest(METRIC.routerClusterInFlight);
+      if (options.target !== undefined || manifestTarget !== undefined) return { ...metric, target: options.target ?? (manifestTarget as number) };
       const target = calibrateInFlight(profile, capacityRps, options.seed);
-      return { name: METRIC.routerInFlight, target, note: `in-flight target = mean requests in flight on one replica at ${INFLIGHT_CALIBRATION_LOAD * 100}% of its capacity (a fixed-rate run)` };
+      return { ...metric, target, note: `in-flight target = mean requests in flight on one replica at ${INFLIGHT_CALIBRATION_LOAD * 100}% of its capacity (a fixed-rate run)` };
     }
   }
 }

@@ -27,6 +27,8 @@ export const METRIC = {
   gpuUtil: 'dcgm_gpu_utilization',
   vllmWaiting: 'vllm_num_requests_waiting',
   routerInFlight: 'switchyard_endpoint_requests_in_flight',
+  /** External metric: the router's in-flight requests summed over a cluster's endpoints (prometheus-adapter externalRules). */
+  routerClusterInFlight: 'switchyard_cluster_requests_in_flight',
 } as const;
 
 export interface SimulationConfig {
@@ -181,6 +183,8 @@ class Simulation implements ReplicaHost {
   #nextPodId = 0;
   /** Ready pods in creation order: the router's endpoint list. */
   #endpoints: Pod[] = [];
+  /** External metric values as of the last scrape (what the adapter serves until the next one). */
+  #externalSample: Record<string, number | undefined> = {};
   #atLimit = 0;
   #routerInFlight = 0;
   /** Requests waiting at the router for an endpoint under the breaker limit. */
@@ -439,6 +443,10 @@ class Simulation implements ReplicaHost {
   /** Prometheus scrapes every pod whose metrics endpoints are up; a sample is what the adapter serves until the next. */
   #scrape(now: number): void {
     const window = Math.min(this.#c.utilWindowS, this.#c.scrapeIntervalS);
+    // The router reports only the endpoints its cluster holds (Ready pods, as DNS discovery sees them).
+    let clusterInFlight = 0;
+    for (const pod of this.#endpoints) clusterInFlight += pod.inFlight;
+    this.#externalSample = { [METRIC.routerClusterInFlight]: clusterInFlight };
     for (const pod of this.#pods) {
       if (pod.phase === 'pending') continue;
       const util = (100 * (pod.replica.busySeconds(now) - pod.busyMark)) / window;
@@ -460,7 +468,7 @@ class Simulation implements ReplicaHost {
     // Pods being deleted are ignored by the controller (and no longer count in spec.replicas).
     const live = this.#pods.filter((p) => p.phase !== 'draining');
     const pods: PodObservation[] = live.map((p) => ({ phase: p.phase === 'pending' ? 'Pending' : 'Running', ready: p.phase === 'ready', values: p.sample ?? {} }));
-    const decision = hpa.sync({ now, currentReplicas: live.length, pods });
+    const decision = hpa.sync({ now, currentReplicas: live.length, pods, objectValues: this.#externalSample });
     this.#lastDecision = decision;
     this.#winDecision = decision;
     const delta = decision.desiredReplicas - live.length;

@@ -29,6 +29,8 @@ export interface SimulatorOptions {
   loadingS: number | undefined;
   maxQueueDelayMs: number;
   routerMaxInFlight: number;
+  /** The cluster's circuitBreaker.maxInFlightPerEndpoint: beyond it requests wait at the router. */
+  maxInFlightPerEndpoint: number;
   help: boolean;
 }
 
@@ -56,6 +58,7 @@ export const DEFAULTS: Readonly<SimulatorOptions> = Object.freeze({
   loadingS: undefined,
   maxQueueDelayMs: 0,
   routerMaxInFlight: 1024,
+  maxInFlightPerEndpoint: 256,
   help: false,
 });
 
@@ -110,6 +113,10 @@ export const FLAGS: Readonly<Record<string, Flag>> = {
   'loading-s': { set: num(0, 7200, false, (o, v) => void (o.loadingS = v)), help: 'pod Running-not-Ready time: model load [30 vision, 150 LLM]' },
   'max-queue-delay-ms': { set: num(0, 1000, false, (o, v) => void (o.maxQueueDelayMs = v)), help: 'vision: Triton dynamic batcher max queue delay [0, as the dev runtime]' },
   'router-max-in-flight': { set: num(1, 1e6, true, (o, v) => void (o.routerMaxInFlight = v)), help: 'router limits.maxInFlight; beyond it requests are shed (503) [1024]' },
+  'max-in-flight-per-endpoint': {
+    set: num(1, 1e6, true, (o, v) => void (o.maxInFlightPerEndpoint = v)),
+    help: "the cluster's circuitBreaker.maxInFlightPerEndpoint; requests beyond it wait at the router, where any replica (a new one too) can take them [256]",
+  },
   help: { set: (o) => void (o.help = true), bare: true, help: 'this text' },
 };
 

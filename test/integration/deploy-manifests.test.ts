@@ -142,5 +142,8 @@ describe('scripts/check-deploy.ts', () => {
       [...adapterMetrics('rules:\n- seriesQuery: \'vllm:num_requests_waiting{pod!=""}\'\n  name: { matches: "x", as: "vllm_waiting" }\n')],
       [['vllm_waiting', 'vllm:num_requests_waiting']],
     );
+    const external = 'externalRules:\n- seriesQuery: \'switchyard_endpoint_requests_in_flight{cluster!=""}\'\n  name: { matches: "x", as: "switchyard_cluster_requests_in_flight" }\n';
+    assert.deepEqual([...adapterMetrics(external, 'external')], [['switchyard_cluster_requests_in_flight', 'switchyard_endpoint_requests_in_flight']]);
+    assert.deepEqual([...adapterMetrics(external)], [], 'externalRules are not custom metrics');
   });
 });

@@ -24,15 +24,22 @@ describe('readHpaSpecs', () => {
       minReplicas: 1,
       maxReplicas: 4,
       metrics: [
+        { type: 'External', name: 'switchyard_cluster_requests_in_flight', target: { type: 'AverageValue', averageValue: 6 } },
         { type: 'Pods', name: 'nv_inference_pending_request_count', target: { type: 'AverageValue', averageValue: 10 } },
-        { type: 'Pods', name: 'dcgm_gpu_utilization', target: { type: 'AverageValue', averageValue: 80 } },
       ],
       behavior: {
-        scaleUp: { stabilizationWindowSeconds: 60, policies: [{ type: 'Pods', value: 1, periodSeconds: 120 }] },
-        scaleDown: { stabilizationWindowSeconds: 900, policies: [{ type: 'Pods', value: 1, periodSeconds: 300 }] },
+        scaleUp: {
+          stabilizationWindowSeconds: 0,
+          selectPolicy: 'Max',
+          policies: [{ type: 'Percent', value: 100, periodSeconds: 60 }, { type: 'Pods', value: 2, periodSeconds: 60 }],
+        },
+        scaleDown: { stabilizationWindowSeconds: 600, policies: [{ type: 'Pods', value: 1, periodSeconds: 120 }] },
       },
     });
-    assert.deepEqual(specs.get('vllm')?.metrics, [{ type: 'Pods', name: 'vllm_num_requests_waiting', target: { type: 'AverageValue', averageValue: 5 } }]);
+    assert.deepEqual(specs.get('vllm')?.metrics, [
+      { type: 'External', name: 'switchyard_cluster_requests_in_flight', target: { type: 'AverageValue', averageValue: 8 } },
+      { type: 'Pods', name: 'vllm_num_requests_waiting', target: { type: 'AverageValue', averageValue: 5 } },
+    ]);
     assert.deepEqual(specs.get('switchyard')?.metrics[1], { type: 'Resource', name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } });
   });
 

@@ -45,7 +45,10 @@ describe('parseSimulatorArgs', () => {
     const run = resolveRun(parseSimulatorArgs(['--profile', 'resnet50-trt-fp16-a100', '--scale-on', 'gpu-util', '--target', '60']), REPO_ROOT);
     assert.deepEqual(run.config.hpa?.metrics, [{ type: 'Pods', name: 'dcgm_gpu_utilization', target: { type: 'AverageValue', averageValue: 60 } }]);
     assert.equal(run.config.hpa?.maxReplicas, 8);
-    assert.equal(run.config.hpa?.behavior?.scaleDown?.stabilizationWindowSeconds, 900);
+    assert.equal(run.config.hpa?.behavior?.scaleDown?.stabilizationWindowSeconds, 600);
+    // In-flight goes in as deploy/ ships it: the External metric, with the manifest's target.
+    const inflight = resolveRun(parseSimulatorArgs(['--profile', 'llama3-8b-vllm-a10', '--scale-on', 'inflight']), REPO_ROOT);
+    assert.deepEqual(inflight.config.hpa?.metrics, [{ type: 'External', name: 'switchyard_cluster_requests_in_flight', target: { type: 'AverageValue', averageValue: 8 } }]);
   });
 });
 
