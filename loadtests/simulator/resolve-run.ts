@@ -137,15 +137,15 @@ function singleMetric(options: SimulatorOptions, profile: GpuProfile, manifest: 
   }
 }
 
-/** Little's law on a short fixed-rate, one-replica run: requests in flight = rate × mean time in system. */
-export function calibrateInFlight(profile: GpuProfile, capacityRps: number, seed: number): number {
-  const rate = INFLIGHT_CALIBRATION_LOAD * capacityRps;
-  const duration = profile.kind === 'vision' ? 60 : 1800;
-  const trace: Trace = { name: 'calibration', description: '', unit: 'requests/s', points: [[0, rate], [duration, rate]] };
-  const { totals } = runSimulation({
+/**
+ * A fixed fleet (no HPA) of one Ready replica, nothing starting, no router limit: the base of
+ * calibration runs and tests, which override what they study.
+ */
+export function fixedFleetConfig(profile: GpuProfile, trace: Trace, overrides: Partial<SimulationConfig> = {}): SimulationConfig {
+  return {
     profile,
     trace,
-    seed,
+    seed: 1,
     hpa: undefined,
     initialReplicas: 1,
     pendingS: 0,
@@ -161,9 +161,18 @@ export function calibrateInFlight(profile: GpuProfile, capacityRps: number, seed
     dynamicBatching: true,
     maxQueueDelayMs: 0,
     sloMs: 1e9,
-    windowS: duration,
+    windowS: 60,
     tolerance: DEFAULT_TOLERANCE,
-  });
+    ...overrides,
+  };
+}
+
+/** Little's law on a short fixed-rate, one-replica run: requests in flight = rate × mean time in system. */
+export function calibrateInFlight(profile: GpuProfile, capacityRps: number, seed: number): number {
+  const rate = INFLIGHT_CALIBRATION_LOAD * capacityRps;
+  const duration = profile.kind === 'vision' ? 60 : 1800;
+  const trace: Trace = { name: 'calibration', description: '', unit: 'requests/s', points: [[0, rate], [duration, rate]] };
+  const { totals } = runSimulation(fixedFleetConfig(profile, trace, { seed, sloMs: 1e9, windowS: duration }));
   const meanMs = profile.kind === 'vision' ? totals.latency.meanMs : (totals.e2e?.meanMs ?? 0);
   return Math.max(1, round((rate * meanMs) / 1000, 1));
 }

@@ -2,11 +2,11 @@
 // runtimes serve. Moving a model under load fails no request; an invalid file changes nothing and
 // says why in one line; settings bound to sockets are reported as needing a restart.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { getJson, spawnDevRuntime, waitFor, type SpawnedDevRuntime } from '../helpers/dev-runtime.js';
 import { postJson, request } from '../helpers/http.js';
+import { closedPort } from '../helpers/closed-port.js';
 import { startRouter, type RunningRouter } from '../helpers/start-router.js';
 
 const IRIS = { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }] };
@@ -69,15 +69,6 @@ function steadyLoad(url: string, clients: number): { sent: () => number; stop: (
       return failures;
     },
   };
-}
-
-/** A loopback port nothing listens on: connections to it are refused at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 type ClusterStates = Record<string, Record<string, { inFlight: number; healthy: boolean; ejected: boolean }>>;

@@ -2,7 +2,6 @@
 // client gRPC listener with grpc-js clients built from protos/, and Triton's own Python client.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -22,6 +21,7 @@ import {
 } from '../helpers/dev-runtime.js';
 import { request } from '../helpers/http.js';
 import { concat, isFinal, llmRequest, runStream } from '../helpers/llm-stream.js';
+import { closedPort } from '../helpers/closed-port.js';
 import { devConfig, startRouter, type RunningRouter } from '../helpers/start-router.js';
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/router/tritonclient_grpc_check.py', import.meta.url));
@@ -85,15 +85,6 @@ function streamWithTrailers(client: GRPCInferenceServiceClient, requests: ModelI
 
 function healthCheck(client: HealthClient, service: string): Promise<HealthCheckResponse__Output> {
   return new Promise((resolve, reject) => client.Check({ service }, (err, res) => (err ? reject(err) : resolve(res!))));
-}
-
-/** A loopback port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const devStats = async (runtime: SpawnedDevRuntime) => (await getJson<DevStats>(`${runtime.httpUrl}/dev/stats`)).body.models;

@@ -4,7 +4,6 @@
 // replica down, TTFT/ITL/tokens of a stream against its own usage, batch sizes against the
 // runtime's own executions, mirror comparisons, a full batch queue, reloads and the config hash.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { jsonToRaw } from '../../router/adapters/kserve-tensor/index.js';
 import { loadConfigFile } from '../../router/config/load-config.js';
@@ -15,6 +14,7 @@ import { inferenceClient, modelInfer, spawnDevRuntime, waitFor, type SpawnedDevR
 import { postJson, request } from '../helpers/http.js';
 import { llmRequest, runStream } from '../helpers/llm-stream.js';
 import { delta, scrape, Scrape } from '../helpers/prometheus-scrape.js';
+import { closedPort } from '../helpers/closed-port.js';
 import { startRouter, type RunningRouter } from '../helpers/start-router.js';
 
 const IRIS = { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: [[5.1, 3.5, 1.4, 0.2]] }] };
@@ -24,15 +24,6 @@ const irisGrpc = (model: string): ModelInferRequest => ({
   inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4] }],
   raw_input_contents: [jsonToRaw('input', 'FP32', [1, 4], [6.3, 3.3, 6.0, 2.5])],
 });
-
-/** A loopback port nothing listens on: connections to it are refused at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function routerConfig(rt: SpawnedDevRuntime, batchRt: SpawnedDevRuntime, dead: string, extraModels: Record<string, unknown> = {}): Record<string, unknown> {
   return {

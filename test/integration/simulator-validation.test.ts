@@ -21,7 +21,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ModelInferRequest } from '../../router/generated/inference/ModelInferRequest.js';
 import { PoissonArrivals } from '../../loadtests/simulator/poisson-arrivals.js';
-import { runSimulation, type SimulationConfig } from '../../loadtests/simulator/simulation.js';
+import { fixedFleetConfig } from '../../loadtests/simulator/resolve-run.js';
+import { runSimulation } from '../../loadtests/simulator/simulation.js';
 import { SeededRandom } from '../../loadtests/simulator/seeded-random.js';
 import type { Trace } from '../../loadtests/simulator/trace.js';
 import { getProfile, type GpuProfile } from '../../runtimes/dev/profiles/index.js';
@@ -44,29 +45,15 @@ function arrivalTimes(trace: Trace, seed: number): number[] {
 }
 
 function predict(profile: GpuProfile, trace: Trace, shape?: { promptTokens: number; outputTokens: number }): ReturnType<typeof runSimulation>['totals'] {
-  const config: SimulationConfig = {
-    profile,
-    trace,
+  // As the test's fleet: one replica behind one router with its default limits.
+  const config = fixedFleetConfig(profile, trace, {
     seed: SEED,
-    hpa: undefined,
-    initialReplicas: 1,
-    pendingS: 0,
-    loadingS: 0,
-    scrapeIntervalS: 15,
-    syncPeriodS: 15,
-    syncOffsetS: 5,
-    utilWindowS: 1,
     terminationGraceS: 60,
     routerMaxInFlight: 1024,
     maxInFlightPerEndpoint: 256,
-    pickerChoices: 2,
-    dynamicBatching: true,
-    maxQueueDelayMs: 0,
-    sloMs: 1e9,
-    windowS: 60,
     tolerance: 0.1,
     ...(shape ? { requestShape: shape } : {}),
-  };
+  });
   return runSimulation(config).totals;
 }
 

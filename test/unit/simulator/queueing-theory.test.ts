@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LlmReplica } from '../../../loadtests/simulator/llm-replica.js';
 import type { Replica, ReplicaHost, SimRequest } from '../../../loadtests/simulator/replica.js';
+import { fixedFleetConfig } from '../../../loadtests/simulator/resolve-run.js';
 import { runSimulation, type SimulationConfig } from '../../../loadtests/simulator/simulation.js';
 import type { Trace } from '../../../loadtests/simulator/trace.js';
 import { BATCHING_PROFILE, MD1_PROFILE, TINY_LLM_PROFILE } from './test-profiles.js';
@@ -14,29 +15,7 @@ function constant(rate: number, seconds: number): Trace {
 }
 
 function fixedFleet(overrides: Partial<SimulationConfig>): SimulationConfig {
-  return {
-    profile: MD1_PROFILE,
-    trace: constant(70, 2000),
-    seed: 3,
-    hpa: undefined,
-    initialReplicas: 1,
-    pendingS: 0,
-    loadingS: 0,
-    scrapeIntervalS: 15,
-    syncPeriodS: 15,
-    syncOffsetS: 5,
-    utilWindowS: 1,
-    terminationGraceS: 60,
-    routerMaxInFlight: 1_000_000,
-    maxInFlightPerEndpoint: 1_000_000,
-    pickerChoices: 2,
-    dynamicBatching: true,
-    maxQueueDelayMs: 0,
-    sloMs: 1e9,
-    windowS: 60,
-    tolerance: 0.1,
-    ...overrides,
-  };
+  return fixedFleetConfig(MD1_PROFILE, constant(70, 2000), { seed: 3, terminationGraceS: 60, tolerance: 0.1, ...overrides });
 }
 
 describe('vision replica', () => {

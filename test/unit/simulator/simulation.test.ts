@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HpaSpec } from '../../../loadtests/simulator/hpa.js';
+import { fixedFleetConfig } from '../../../loadtests/simulator/resolve-run.js';
 import { runSimulation, type SimulationConfig } from '../../../loadtests/simulator/simulation.js';
 import type { Trace } from '../../../loadtests/simulator/trace.js';
 import { MD1_PROFILE, TINY_LLM_PROFILE } from './test-profiles.js';
@@ -12,29 +13,16 @@ function trace(points: [number, number][]): Trace {
 }
 
 function config(overrides: Partial<SimulationConfig>): SimulationConfig {
-  return {
-    profile: MD1_PROFILE,
-    trace: trace([[0, 50], [3600, 50]]),
-    seed: 1,
-    hpa: undefined,
-    initialReplicas: 1,
+  return fixedFleetConfig(MD1_PROFILE, trace([[0, 50], [3600, 50]]), {
     pendingS: 60,
     loadingS: 30,
-    scrapeIntervalS: 15,
-    syncPeriodS: 15,
-    syncOffsetS: 5,
-    utilWindowS: 1,
     terminationGraceS: 60,
     routerMaxInFlight: 1024,
     maxInFlightPerEndpoint: 256,
-    pickerChoices: 2,
-    dynamicBatching: true,
-    maxQueueDelayMs: 0,
     sloMs: 50,
-    windowS: 60,
     tolerance: 0.1,
     ...overrides,
-  };
+  });
 }
 
 const queueHpa: HpaSpec = {

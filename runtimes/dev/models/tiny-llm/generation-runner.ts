@@ -17,7 +17,7 @@ import type { ContinuousBatchingEngine } from '../../engine/continuous-batching-
 import { InstanceScheduler } from '../../instance-scheduler.js';
 import type { ModelStats } from '../../model-statistics.js';
 import type { InferCall, VllmEngineLoad } from '../../served-model.js';
-import { TinyLlmGeneration, type FinishReason, type GenerationOptions } from './tiny-llm-generator.js';
+import { TinyLlmGeneration, type FinishReason, type GenerationOptions, type GenerationStep } from './tiny-llm-generator.js';
 
 export interface GenerationRunnerOptions {
   modelName: string;
@@ -45,6 +45,59 @@ export interface GenerationPlan {
   finalResponse: LlmFinalResponse;
   /** The outputs of one response: a token's delta (outputTokens 1), or the whole text. */
   outputs(text: string, finishReason: FinishReason | null, outputTokens: number): RawTensor[];
+}
+
+/** One request's responses and their Triton statistics, written the same way on both paths. */
+class ResponseRecorder {
+  /** Index of the next response (response_stats are per index). */
+  index = 0;
+  /** Time spent encoding and sending responses. */
+  outputNs = 0n;
+  readonly #modelName: string;
+  readonly #stats: ModelStats;
+  readonly #call: InferCall;
+  readonly #plan: GenerationPlan;
+  readonly #emptyFinal: boolean;
+
+  constructor(modelName: string, stats: ModelStats, call: InferCall, plan: GenerationPlan) {
+    this.#modelName = modelName;
+    this.#stats = stats;
+    this.#call = call;
+    this.#plan = plan;
+    this.#emptyFinal = plan.stream && plan.finalResponse === 'empty';
+  }
+
+  #send(text: string, finishReason: FinishReason | null, outputTokens: number, final: boolean): bigint {
+    const encodeStart = process.hrtime.bigint();
+    this.#call.send(inferResponse(this.#modelName, this.#call.request, this.#plan.outputs(text, finishReason, outputTokens)), final);
+    const encodeNs = process.hrtime.bigint() - encodeStart;
+    this.outputNs += encodeNs;
+    return encodeNs;
+  }
+
+  /** A streamed token's response; `inferNs` is the time it took since the previous one. */
+  token(step: GenerationStep, inferNs: bigint): void {
+    const encodeNs = this.#send(step.delta, step.finishReason, 1, step.finishReason !== null && !this.#emptyFinal);
+    this.#stats.response(this.index++, 'success', inferNs, encodeNs);
+  }
+
+  /** After the last token: the flags-only final of a stream, or the whole text of a non-streaming request. */
+  finish(generation: TinyLlmGeneration, computeStart: bigint): void {
+    if (this.#emptyFinal) {
+      this.#call.sendEmptyFinal();
+      this.#stats.response(this.index++, 'empty_response', 0n, 0n);
+    } else if (!this.#plan.stream) {
+      const started = process.hrtime.bigint();
+      const full = (this.#plan.prependInput ? this.#plan.prompt : '') + generation.text;
+      const encodeNs = this.#send(full, generation.finishReason, generation.tokens, true);
+      this.#stats.response(this.index++, 'success', started - computeStart, encodeNs);
+    }
+  }
+
+  /** The client went away; `since` is when the response in progress started. */
+  cancelled(since: bigint): void {
+    this.#stats.response(this.index, 'cancel', process.hrtime.bigint() - since, 0n);
+  }
 }
 
 export class GenerationRunner {
@@ -83,15 +136,11 @@ export class GenerationRunner {
     if (engines !== undefined) return this.#runOnEngine(call, plan, engines);
     const { modelName, stats, cost } = this.#options;
     const { signal } = call;
-    const respond = (text: string, finishReason: FinishReason | null, outputTokens: number) =>
-      inferResponse(modelName, call.request, plan.outputs(text, finishReason, outputTokens));
-    const emptyFinal = plan.stream && plan.finalResponse === 'empty';
+    const responses = new ResponseRecorder(modelName, stats, call, plan);
     const lease = await this.#scheduler.acquire(1, signal);
     this.#promptTokens += plan.promptTokens;
     const computeStart = process.hrtime.bigint();
-    let index = 0;
     let stepStart = computeStart;
-    let outputNs = 0n;
     try {
       await sleep(cost.prefillMs(plan.promptTokens), undefined, { signal });
       const generation = new TinyLlmGeneration(plan.prompt, plan.generation);
@@ -100,27 +149,12 @@ export class GenerationRunner {
         const step = generation.step();
         stats.tokens++;
         if (!plan.stream) continue;
-        const inferNs = process.hrtime.bigint() - stepStart;
-        const encodeStart = process.hrtime.bigint();
-        call.send(respond(step.delta, step.finishReason, 1), step.finishReason !== null && !emptyFinal);
-        const encodeNs = process.hrtime.bigint() - encodeStart;
-        outputNs += encodeNs;
-        stats.response(index++, 'success', inferNs, encodeNs);
+        responses.token(step, process.hrtime.bigint() - stepStart);
         stepStart = process.hrtime.bigint();
       }
-      if (emptyFinal) {
-        call.sendEmptyFinal();
-        stats.response(index++, 'empty_response', 0n, 0n);
-      } else if (!plan.stream) {
-        const encodeStart = process.hrtime.bigint();
-        const full = (plan.prependInput ? plan.prompt : '') + generation.text;
-        call.send(respond(full, generation.finishReason, generation.tokens), true);
-        const encodeNs = process.hrtime.bigint() - encodeStart;
-        outputNs += encodeNs;
-        stats.response(index++, 'success', encodeStart - computeStart, encodeNs);
-      }
+      responses.finish(generation, computeStart);
     } catch (err) {
-      if (signal.aborted) stats.response(index, 'cancel', process.hrtime.bigint() - stepStart, 0n);
+      if (signal.aborted) responses.cancelled(stepStart);
       throw err;
     } finally {
       lease.release();
@@ -131,24 +165,20 @@ export class GenerationRunner {
       totalNs: end - call.receivedAt,
       queueNs: lease.queueNs,
       computeInputNs: 0n,
-      computeInferNs: end - computeStart - outputNs,
-      computeOutputNs: outputNs,
+      computeInferNs: end - computeStart - responses.outputNs,
+      computeOutputNs: responses.outputNs,
     });
   }
 
   async #runOnEngine(call: InferCall, plan: GenerationPlan, engines: readonly ContinuousBatchingEngine[]): Promise<void> {
     const { modelName, stats } = this.#options;
     const { signal } = call;
-    const respond = (text: string, finishReason: FinishReason | null, outputTokens: number) =>
-      inferResponse(modelName, call.request, plan.outputs(text, finishReason, outputTokens));
-    const emptyFinal = plan.stream && plan.finalResponse === 'empty';
+    const responses = new ResponseRecorder(modelName, stats, call, plan);
     const engine = engines.reduce((best, e) => (e.load < best.load ? e : best));
     const generation = new TinyLlmGeneration(plan.prompt, plan.generation);
     const enqueuedAt = process.hrtime.bigint();
     let computeStart = enqueuedAt;
     let stepStart = enqueuedAt;
-    let index = 0;
-    let outputNs = 0n;
     try {
       await new Promise<void>((resolve, reject) => {
         if (signal.aborted) {
@@ -171,12 +201,7 @@ export class GenerationRunner {
               const step = generation.step();
               stats.tokens++;
               if (plan.stream) {
-                const inferNs = process.hrtime.bigint() - stepStart;
-                const encodeStart = process.hrtime.bigint();
-                call.send(respond(step.delta, step.finishReason, 1), step.finishReason !== null && !emptyFinal);
-                const encodeNs = process.hrtime.bigint() - encodeStart;
-                outputNs += encodeNs;
-                stats.response(index++, 'success', inferNs, encodeNs);
+                responses.token(step, process.hrtime.bigint() - stepStart);
                 stepStart = process.hrtime.bigint();
               }
               if (!generation.finished) return false;
@@ -192,19 +217,9 @@ export class GenerationRunner {
         });
         signal.addEventListener('abort', onAbort, { once: true });
       });
-      if (emptyFinal) {
-        call.sendEmptyFinal();
-        stats.response(index++, 'empty_response', 0n, 0n);
-      } else if (!plan.stream) {
-        const encodeStart = process.hrtime.bigint();
-        const full = (plan.prependInput ? plan.prompt : '') + generation.text;
-        call.send(respond(full, generation.finishReason, generation.tokens), true);
-        const encodeNs = process.hrtime.bigint() - encodeStart;
-        outputNs += encodeNs;
-        stats.response(index++, 'success', encodeStart - computeStart, encodeNs);
-      }
+      responses.finish(generation, computeStart);
     } catch (err) {
-      if (signal.aborted) stats.response(index, 'cancel', process.hrtime.bigint() - stepStart, 0n);
+      if (signal.aborted) responses.cancelled(stepStart);
       throw err;
     }
     const end = process.hrtime.bigint();
@@ -214,8 +229,8 @@ export class GenerationRunner {
       totalNs: end - call.receivedAt,
       queueNs: computeStart - enqueuedAt,
       computeInputNs: 0n,
-      computeInferNs: end - computeStart - outputNs,
-      computeOutputNs: outputNs,
+      computeInferNs: end - computeStart - responses.outputNs,
+      computeOutputNs: responses.outputNs,
     });
   }
 }
