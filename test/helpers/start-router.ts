@@ -2,7 +2,7 @@
 // for its `ready` log line. Tests talk to it over loopback like any client would; hot-reload tests
 // rewrite its config file through `rewriteConfig`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -37,6 +37,8 @@ export async function startRouter(config: Record<string, unknown>, options: { ti
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // The config directory lives as long as the router: nothing is left in the temp dir.
+  child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const output: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
   const lines = createInterface({ input: child.stdout! });
