@@ -48,7 +48,9 @@ async function main(): Promise<void> {
     }
   }
 
-  app.logger.info(
+  // Written whatever logLevel says (a child logger at info): tests, compose and operators read the
+  // bound ports from it, and ports may be ephemeral.
+  app.logger.child({}, { level: 'info' }).info(
     { event: 'ready', httpPort: addresses.http.port, grpcPort: addresses.grpc.port, adminPort: addresses.admin.port, config: path, watching: watcher !== undefined },
     `switchyard listening: client HTTP ${addresses.http.address}:${addresses.http.port}, client gRPC ${addresses.grpc.address}:${addresses.grpc.port}, admin ${addresses.admin.address}:${addresses.admin.port}`,
   );

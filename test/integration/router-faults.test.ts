@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { getJson, spawnDevRuntime, waitFor } from '../helpers/dev-runtime.js';
-import { devConfig, startRouter } from '../helpers/start-router.js';
+import { devConfig, startRouter, type RunningRouter } from '../helpers/start-router.js';
 import { closedPort } from '../helpers/closed-port.js';
 import { postJson, request } from '../helpers/http.js';
 
@@ -114,6 +114,28 @@ describe('admission', () => {
 });
 
 describe('process lifecycle', () => {
+  test('logLevel warn: the ready line (with the bound ports) is still written, info lines are not', async () => {
+    const runtime = await spawnDevRuntime();
+    let router: RunningRouter | undefined;
+    try {
+      // Without the ready line this start times out.
+      router = await startRouter({ ...devConfig(runtime.grpcTarget), logLevel: 'warn' });
+      assert.equal((await postJson(`${router.url}/v2/models/iris/infer`, IRIS)).status, 200);
+      const events = router.output.flatMap((line) => {
+        try {
+          return [(JSON.parse(line) as { event?: string; level: number })];
+        } catch {
+          return [];
+        }
+      });
+      assert.equal(events.filter((e) => e.event === 'ready').length, 1);
+      assert.deepEqual(events.filter((e) => e.event !== 'ready' && e.level < 40), [], 'nothing else below warn');
+    } finally {
+      await router?.stop();
+      await runtime.stop();
+    }
+  });
+
   test('SIGTERM lets an in-flight request finish, then the router exits 0', async () => {
     const runtime = await spawnDevRuntime(['--latency-a-ms', '600']);
     const router = await startRouter(devConfig(runtime.grpcTarget));
