@@ -26,6 +26,8 @@ const dnsDiscovery = z.strictObject({
   name: z.string().min(1),
   port,
   refreshMs: positiveInt.default(5_000),
+  /** A lookup with no answer after this long is reported (the last endpoints stay). */
+  timeoutMs: positiveInt.default(2_000),
 });
 
 /** Endpoint choice within a cluster (filter → scorer → picker; the filters are health, ejection, breaker). */

@@ -7,6 +7,11 @@
 // empty the cluster. Dropping the endpoints would fail requests the router is still finishing and
 // hide the outage from health; keeping them lets active health checks mark them down and the model
 // unready, which is the signal the operator and the load balancer in front of us act on.
+//
+// A lookup that hangs (an unresponsive resolver: getaddrinfo waits out its own retries) is reported
+// after timeoutMs, and the last set is kept; the next lookup still waits for it to settle, so hung
+// lookups never pile up in libuv's small thread pool. Until the first answer, a failure is retried
+// after at most a second rather than refreshMs: a cluster starts empty and every second counts.
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Discovery } from './discovery.js';
@@ -15,7 +20,15 @@ export interface DnsDiscoveryConfig {
   readonly name: string;
   readonly port: number;
   readonly refreshMs: number;
+  /** A lookup without an answer after this long is reported as failed (default 2000). */
+  readonly timeoutMs?: number;
 }
+
+const DEFAULT_TIMEOUT_MS = 2_000;
+/** The longest wait before retrying while no set has been found yet. */
+const FIRST_ANSWER_RETRY_MS = 1_000;
+
+type LookupOutcome = { ips: string[] } | { error: unknown };
 
 export interface DnsDiscoveryOptions {
   /** Resolves a name to IP addresses; defaults to `dns.promises.lookup(name, { all: true })`. */
@@ -44,6 +57,8 @@ export class DnsDiscovery implements Discovery {
 
   constructor(config: DnsDiscoveryConfig, options: DnsDiscoveryOptions = {}) {
     if (!Number.isInteger(config.refreshMs) || config.refreshMs < 1) throw new RangeError(`refreshMs must be a positive integer, got ${config.refreshMs}`);
+    const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new RangeError(`timeoutMs must be a positive integer, got ${timeoutMs}`);
     this.#config = config;
     this.#lookup = options.lookup ?? systemLookup;
     this.#onError = options.onError ?? (() => {});
@@ -64,20 +79,42 @@ export class DnsDiscovery implements Discovery {
     this.#timer = undefined;
   }
 
+  /** A lookup settled, or undefined when it has not after timeoutMs (it keeps running). */
+  async #lookupWithin(lookup: Promise<LookupOutcome>, timeoutMs: number): Promise<LookupOutcome | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), timeoutMs);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([lookup, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** One lookup, then the next one refreshMs after it settles: lookups never overlap. */
   async #refresh(run: number, onChange: (addresses: readonly string[]) => void): Promise<void> {
     const { name, port, refreshMs } = this.#config;
+    const timeoutMs = this.#config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const lookup: Promise<LookupOutcome> = this.#lookup(name).then(
+      (ips) => ({ ips }),
+      (error: unknown) => ({ error }),
+    );
+    let outcome = await this.#lookupWithin(lookup, timeoutMs);
+    if (outcome === undefined) {
+      if (run !== this.#run) return;
+      this.#onError(new Error(`DNS lookup of ${name} gave no answer within ${timeoutMs} ms`));
+      outcome = await lookup;
+    }
     let addresses: readonly string[] | undefined;
     let failure: unknown;
-    try {
-      const ips = await this.#lookup(name);
-      if (ips.length === 0) failure = new Error(`DNS name ${name} resolved to no addresses`);
-      else addresses = Object.freeze([...new Set(ips.map((ip) => formatAddress(ip, port)))].sort());
-    } catch (err) {
-      failure = err;
-    }
+    if ('error' in outcome) failure = outcome.error;
+    else if (outcome.ips.length === 0) failure = new Error(`DNS name ${name} resolved to no addresses`);
+    else addresses = Object.freeze([...new Set(outcome.ips.map((ip) => formatAddress(ip, port)))].sort());
     if (run !== this.#run) return;
-    this.#timer = setTimeout(() => void this.#refresh(run, onChange), refreshMs);
+    const next = addresses === undefined && this.#lastKey === undefined ? Math.min(refreshMs, FIRST_ANSWER_RETRY_MS) : refreshMs;
+    this.#timer = setTimeout(() => void this.#refresh(run, onChange), next);
     this.#timer.unref();
     if (addresses === undefined) {
       this.#onError(failure);

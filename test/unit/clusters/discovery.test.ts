@@ -91,6 +91,41 @@ test('DNS: a failure before any answer reports nothing but the error, and the ne
   assert.equal(errors.length, 1);
 });
 
+test('DNS: a lookup that hangs is reported after timeoutMs, the last set stays, and its late answer still counts', async () => {
+  let release: ((ips: string[]) => void) | undefined;
+  let calls = 0;
+  const lookup = (): Promise<string[]> => {
+    calls++;
+    if (calls === 1) return Promise.resolve(['10.0.0.1']);
+    if (calls === 2) return new Promise<string[]>((resolve) => (release = resolve));
+    return new Promise<string[]>(() => {});
+  };
+  const seen: (readonly string[])[] = [];
+  const errors: unknown[] = [];
+  const d = new DnsDiscovery({ ...CONFIG, timeoutMs: 20 }, { lookup, onError: (err) => errors.push(err) });
+  d.start((a) => seen.push(a));
+  await waitUntil(() => errors.length === 1, 'the hung lookup reported');
+  assert.match(String(errors[0]), /DNS lookup of triton\.gpu\.svc gave no answer within 20 ms/);
+  await settle(40);
+  assert.equal(calls, 2, 'no new lookup while the hung one is outstanding');
+  assert.deepEqual(seen, [['10.0.0.1:8001']], 'the last set stays');
+  release?.(['10.0.0.2']);
+  await waitUntil(() => calls === 3, 'lookups resume once it settled');
+  d.stop();
+  assert.deepEqual(seen, [['10.0.0.1:8001'], ['10.0.0.2:8001']], 'the late answer applied');
+});
+
+test('DNS: until the first answer, a failure is retried within a second, not after refreshMs', async () => {
+  const { lookup, names } = scriptedLookup([new Error('EAI_AGAIN'), ['10.0.0.9']]);
+  const seen: (readonly string[])[] = [];
+  const d = new DnsDiscovery({ ...CONFIG, refreshMs: 600_000 }, { lookup, onError: () => {} });
+  d.start((a) => seen.push(a));
+  await waitUntil(() => seen.length === 1, 'the second lookup within a second', 3_000);
+  d.stop();
+  assert.deepEqual(seen, [['10.0.0.9:8001']]);
+  assert.equal(names.length, 2, 'and then refreshMs applies again');
+});
+
 test('DNS: lookups never overlap, however short refreshMs is', async () => {
   let active = 0;
   let maxActive = 0;
