@@ -50,7 +50,9 @@ const FACTORIES: Record<string, ModelFactory> = {
       clock,
       onBusy: (busy) => (busy ? gpu.begin() : gpu.end()),
     }));
-    return new TinyLlmModel({ name: 'llama3', instances: o.instances, maxSequences: profile.maxNumSeqs, finalResponse: o.llmFinalResponse, cost, engines });
+    return new TinyLlmModel({
+      name: 'llama3', instances: o.instances, maxSequences: profile.maxNumSeqs, finalResponse: o.llmFinalResponse, cost, engines, maxModelLen: profile.maxModelLen,
+    });
   },
 };
 

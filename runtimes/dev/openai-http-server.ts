@@ -38,6 +38,11 @@ export function openAiModels(repository: ModelRepository): string[] {
   return repository.list().filter((m) => m.spec.backend === 'vllm').map((m) => m.spec.name);
 }
 
+/** A served model's max_model_len, as its config publishes it (a profile may raise tiny-llm's). */
+function maxModelLenOf(repository: ModelRepository): (model: string) => number {
+  return (model) => Number(repository.get(model)?.spec.parameters?.['max_model_len'] ?? MAX_MODEL_LEN);
+}
+
 const sendError = (res: ServerResponse, error: OpenAiError): void => replyJson(res, error.status, error.toBody());
 
 /** The whole body; an oversized one is read to its end (so the answer can still be sent) and refused. */
@@ -69,7 +74,7 @@ function parseJson(text: string): unknown {
 async function readRequest(kind: CompletionKind, req: IncomingMessage, deps: OpenAiHttpDeps): Promise<OpenAiRequest> {
   const body = parseJson(await readBody(req));
   if (!deps.readiness.ready) throw new OpenAiError(503, NOT_READY);
-  return parseOpenAiRequest(kind, body, openAiModels(deps.repository));
+  return parseOpenAiRequest(kind, body, openAiModels(deps.repository), maxModelLenOf(deps.repository));
 }
 
 async function complete(kind: CompletionKind, req: IncomingMessage, res: ServerResponse, deps: OpenAiHttpDeps): Promise<void> {
@@ -128,7 +133,7 @@ function route(req: IncomingMessage, res: ServerResponse, deps: OpenAiHttpDeps):
       if (get) return reply(res, 200, renderVllmMetrics(deps.repository.list().filter((m) => m.spec.backend === 'vllm')), METRICS_CONTENT_TYPE);
       break;
     case '/v1/models':
-      if (get) return replyJson(res, 200, modelList(openAiModels(deps.repository), MAX_MODEL_LEN));
+      if (get) return replyJson(res, 200, modelList(openAiModels(deps.repository), maxModelLenOf(deps.repository)));
       break;
     case '/v1/chat/completions':
       if (method === 'POST') return complete('chat', req, res, deps);

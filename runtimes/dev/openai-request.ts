@@ -6,7 +6,6 @@
 // Features tiny-llm cannot honour (logprobs, echo, beam search, tools, structured output) are
 // refused with 400 instead of being silently ignored.
 import { parseSamplingParameters, DEFAULT_MAX_TOKENS, type SamplingParameters } from './models/tiny-llm/sampling-parameters.js';
-import { MAX_MODEL_LEN } from './models/tiny-llm/tiny-llm-model.js';
 import { countTokens } from './models/tiny-llm/tiny-llm-tokenizer.js';
 import { parseChatMessages, renderChatPrompt } from './openai-chat-prompt.js';
 import { badRequest, modelNotFound } from './openai-errors.js';
@@ -129,7 +128,8 @@ function readSampling(json: string): SamplingParameters {
   }
 }
 
-export function parseOpenAiRequest(kind: CompletionKind, raw: unknown, servedModels: readonly string[]): OpenAiRequest {
+/** `maxModelLen` answers a served model's max_model_len (prompt + generated tokens). */
+export function parseOpenAiRequest(kind: CompletionKind, raw: unknown, servedModels: readonly string[], maxModelLen: (model: string) => number): OpenAiRequest {
   if (!isObject(raw)) throw badRequest('the request body must be a JSON object');
   const body = raw;
   const stream = bool(body, 'stream', false);
@@ -146,9 +146,10 @@ export function parseOpenAiRequest(kind: CompletionKind, raw: unknown, servedMod
     : completionPrompt(body['prompt']);
   const promptTokens = countTokens(prompt);
   if (promptTokens === 0) throw badRequest('The decoder prompt cannot be empty', kind === 'chat' ? 'messages' : 'prompt');
-  if (promptTokens >= MAX_MODEL_LEN) {
+  const contextLength = maxModelLen(model);
+  if (promptTokens >= contextLength) {
     throw badRequest(
-      `This model's maximum context length is ${MAX_MODEL_LEN} tokens. However, your request has ${promptTokens} input tokens. ` +
+      `This model's maximum context length is ${contextLength} tokens. However, your request has ${promptTokens} input tokens. ` +
         'Please reduce the length of the input messages.',
       'input_tokens',
     );
@@ -156,7 +157,7 @@ export function parseOpenAiRequest(kind: CompletionKind, raw: unknown, servedMod
 
   // vLLM: max_completion_tokens ?? max_tokens; without either, chat may use the rest of the context.
   const explicit = kind === 'chat' && present(body['max_completion_tokens']) ? body['max_completion_tokens'] : body['max_tokens'];
-  const room = MAX_MODEL_LEN - promptTokens;
+  const room = contextLength - promptTokens;
   const samplingBody: Body = { max_tokens: present(explicit) ? explicit : kind === 'chat' ? room : Math.min(DEFAULT_MAX_TOKENS, room) };
   for (const key of SAMPLING_KEYS) if (present(body[key])) samplingBody[key] = body[key];
   const samplingJson = JSON.stringify(samplingBody);
@@ -164,7 +165,7 @@ export function parseOpenAiRequest(kind: CompletionKind, raw: unknown, servedMod
   if (present(explicit) && sampling.maxTokens > room) {
     throw badRequest(
       `'max_tokens' or 'max_completion_tokens' is too large: ${sampling.maxTokens}. This model's maximum context length is ` +
-        `${MAX_MODEL_LEN} tokens and your request has ${promptTokens} input tokens (${sampling.maxTokens} > ${MAX_MODEL_LEN} - ${promptTokens}).`,
+        `${contextLength} tokens and your request has ${promptTokens} input tokens (${sampling.maxTokens} > ${contextLength} - ${promptTokens}).`,
       'max_tokens',
     );
   }

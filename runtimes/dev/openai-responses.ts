@@ -83,10 +83,10 @@ export function usageChunk(head: ResponseHead, counts: Usage): Record<string, un
   return { id: head.id, object: objectName(head, true), created: head.created, model: head.model, choices: [], usage: counts };
 }
 
-export function modelList(models: readonly string[], maxModelLen: number): Record<string, unknown> {
+export function modelList(models: readonly string[], maxModelLen: (model: string) => number): Record<string, unknown> {
   const created = Math.floor(Date.now() / 1000);
   return {
     object: 'list',
-    data: models.map((id) => ({ id, object: 'model', created, owned_by: 'vllm', root: id, parent: null, max_model_len: maxModelLen, permission: [] })),
+    data: models.map((id) => ({ id, object: 'model', created, owned_by: 'vllm', root: id, parent: null, max_model_len: maxModelLen(id), permission: [] })),
   };
 }

@@ -85,9 +85,26 @@ test('llama3-8b-vllm-a10: more long prompts than the KV cache holds queue, /metr
     assert.equal(concat(messages), body.choices[0]?.text);
     assert.equal(output(messages.at(-1)?.infer_response, 'finish_reason'), 'length');
     assert.ok(isFinal(messages.at(-1) as (typeof messages)[number]));
+    // The profile's context window (8192), not tiny-llm's 4096: published, and a 5000-token prompt fits.
+    const models = (await (await fetch(`${rt.openaiUrl}/v1/models`)).json()) as { data: { id: string; max_model_len: number }[] };
+    assert.deepEqual(models.data.map((m) => [m.id, m.max_model_len]), [['llama3', A10.maxModelLen]]);
+    const long = await fetch(`${rt.openaiUrl}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'llama3', prompt: Array.from({ length: 5000 }, () => 'w').join(' '), max_tokens: 1 }),
+    });
+    assert.equal(long.status, 200, await long.clone().text());
+    assert.equal(((await long.json()) as { usage: { prompt_tokens: number } }).usage.prompt_tokens, 5000);
+    const tooLong = await fetch(`${rt.openaiUrl}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'llama3', prompt: Array.from({ length: A10.maxModelLen }, () => 'w').join(' '), max_tokens: 1 }),
+    });
+    assert.equal(tooLong.status, 400);
+    assert.match(await tooLong.text(), new RegExp(`maximum context length is ${A10.maxModelLen} tokens`));
     const stats = (await (await fetch(`${rt.httpUrl}/dev/stats`)).json()) as { models: Record<string, { cancelled: number; succeeded: number }> };
     assert.equal(stats.models.llama3?.cancelled, SEQUENCES);
-    assert.equal(stats.models.llama3?.succeeded, 2);
+    assert.equal(stats.models.llama3?.succeeded, 3);
   });
 });
 

@@ -19,7 +19,7 @@ import { parametersAsJson, parseSamplingParameters, type SamplingParameters } fr
 import type { FinishReason } from './tiny-llm-generator.js';
 import { countTokens } from './tiny-llm-tokenizer.js';
 
-/** Prompt plus generated tokens may not exceed this (vLLM's max_model_len). */
+/** Prompt plus generated tokens may not exceed this (vLLM's max_model_len), unless a profile says otherwise. */
 export const MAX_MODEL_LEN = 4096;
 
 export interface TinyLlmModelOptions {
@@ -31,6 +31,8 @@ export interface TinyLlmModelOptions {
   cost: CostModel;
   /** An LLM profile's continuous-batching engines (one per instance); unset = per-sequence slots. */
   engines?: readonly ContinuousBatchingEngine[] | undefined;
+  /** vLLM's --max-model-len; default MAX_MODEL_LEN (a profile sets its own). */
+  maxModelLen?: number;
 }
 
 interface LlmRequest {
@@ -59,7 +61,7 @@ function flag(tensor: RawTensor | undefined): boolean | undefined {
 }
 
 /** The vLLM backend's reading of the inputs (src/utils/request.py), errors included. */
-function readRequest(request: ValidatedRequest): LlmRequest {
+function readRequest(request: ValidatedRequest, maxModelLen: number): LlmRequest {
   const inputs = request.inputs;
   const prompt = text(inputs.get('text_input')) ?? '';
   const stream = flag(inputs.get('stream')) ?? false;
@@ -75,8 +77,8 @@ function readRequest(request: ValidatedRequest): LlmRequest {
   }
   const promptTokens = countTokens(prompt);
   if (promptTokens === 0) throw backendError('The decoder prompt cannot be empty');
-  if (promptTokens >= MAX_MODEL_LEN) {
-    throw backendError(`The decoder prompt (length ${promptTokens}) is longer than the maximum model length of ${MAX_MODEL_LEN}.`);
+  if (promptTokens >= maxModelLen) {
+    throw backendError(`The decoder prompt (length ${promptTokens}) is longer than the maximum model length of ${maxModelLen}.`);
   }
   return {
     prompt,
@@ -103,11 +105,13 @@ export class TinyLlmModel implements ServedModel {
   readonly stats: ModelStats;
   readonly #runner: GenerationRunner;
   readonly #finalResponse: LlmFinalResponse;
+  readonly #maxModelLen: number;
 
   constructor(options: TinyLlmModelOptions) {
     const name = options.name ?? 'tiny-llm';
     this.stats = new ModelStats(name);
     this.#finalResponse = options.finalResponse;
+    this.#maxModelLen = options.maxModelLen ?? MAX_MODEL_LEN;
     this.spec = {
       name,
       backend: 'vllm',
@@ -131,7 +135,7 @@ export class TinyLlmModel implements ServedModel {
       dynamicBatching: false,
       instanceCount: options.instances,
       instanceKind: 'KIND_MODEL',
-      parameters: { max_num_seqs: String(options.maxSequences), max_model_len: String(MAX_MODEL_LEN) },
+      parameters: { max_num_seqs: String(options.maxSequences), max_model_len: String(this.#maxModelLen) },
     };
     this.#runner = new GenerationRunner({
       modelName: this.spec.name, stats: this.stats, instances: options.instances, maxSequences: options.maxSequences, cost: options.cost, engines: options.engines,
@@ -143,14 +147,14 @@ export class TinyLlmModel implements ServedModel {
   }
 
   async execute(call: InferCall): Promise<void> {
-    const llm = readRequest(call.request);
+    const llm = readRequest(call.request, this.#maxModelLen);
     await this.#runner.run(call, {
       prompt: llm.prompt,
       promptTokens: llm.promptTokens,
       stream: llm.stream,
       prependInput: llm.prependInput,
       generation: {
-        maxTokens: Math.min(llm.sampling.maxTokens, MAX_MODEL_LEN - llm.promptTokens),
+        maxTokens: Math.min(llm.sampling.maxTokens, this.#maxModelLen - llm.promptTokens),
         stop: llm.sampling.stop,
         seed: llm.sampling.seed,
         ignoreEos: llm.sampling.ignoreEos,
