@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jsonToRaw, joinBytesElements, rawToJson, type RawTensor } from '../../../../router/adapters/kserve-tensor/index.js';
 import type { CostModel } from '../../cost-model.js';
-import { inferResponse } from '../../infer-response.js';
+import { executeOnInstance } from '../../instance-execution.js';
 import { InstanceScheduler } from '../../instance-scheduler.js';
 import type { ModelSpec } from '../../model-spec.js';
 import { ModelStats } from '../../model-statistics.js';
@@ -51,39 +51,18 @@ export class IrisModel implements ServedModel {
     this.stats.pendingGauge = () => this.#scheduler.pending;
   }
 
-  async execute(call: InferCall): Promise<void> {
-    const { request } = call;
-    const input = request.inputs.get('input') as RawTensor;
-    const lease = await this.#scheduler.acquire(request.batchSize, call.signal);
-    let outputs: RawTensor[];
-    let t1: bigint;
-    let t2: bigint;
-    const t0 = process.hrtime.bigint();
-    try {
-      const features = rawToJson(input.name, input.datatype, input.shape, input.raw) as number[];
-      t1 = process.hrtime.bigint();
-      // Like a backend mid-execution, the instance stays busy even if the client goes away.
-      await sleep(this.#cost.executionMs(lease.executionBatchSize));
-      const prediction = this.#classifier.predict(features);
-      t2 = process.hrtime.bigint();
-      const rows = request.batchSize;
-      outputs = [
+  execute(call: InferCall): Promise<void> {
+    const input = call.request.inputs.get('input') as RawTensor;
+    return executeOnInstance(call, { name: this.spec.name, scheduler: this.#scheduler, stats: this.stats }, {
+      decode: () => rawToJson(input.name, input.datatype, input.shape, input.raw) as number[],
+      compute: async (features, lease) => {
+        await sleep(this.#cost.executionMs(lease.executionBatchSize));
+        return this.#classifier.predict(features);
+      },
+      encode: (prediction, rows) => [
         { name: 'probabilities', datatype: 'FP32', shape: [rows, 3], raw: jsonToRaw('probabilities', 'FP32', [rows, 3], Array.from(prediction.probabilities)) },
         { name: 'label', datatype: 'BYTES', shape: [rows, 1], raw: joinBytesElements(prediction.labels.map((l) => Buffer.from(l, 'utf8'))) },
-      ];
-    } finally {
-      lease.release();
-    }
-    const t3 = process.hrtime.bigint();
-    if (call.signal.aborted) throw call.signal.reason;
-    call.send(inferResponse(this.spec.name, request, outputs), true);
-    this.stats.requestSucceeded({
-      batchSize: request.batchSize,
-      totalNs: process.hrtime.bigint() - call.receivedAt,
-      queueNs: lease.queueNs,
-      computeInputNs: t1 - t0,
-      computeInferNs: t2 - t1,
-      computeOutputNs: t3 - t2,
+      ],
     });
   }
 }

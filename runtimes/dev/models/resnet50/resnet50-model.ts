@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RawTensor } from '../../../../router/adapters/kserve-tensor/index.js';
 import type { GpuBusyMeter } from '../../engine/gpu-busy-meter.js';
-import { inferResponse } from '../../infer-response.js';
+import { executeOnInstance } from '../../instance-execution.js';
 import { InstanceScheduler } from '../../instance-scheduler.js';
 import type { ModelSpec } from '../../model-spec.js';
 import { ModelStats } from '../../model-statistics.js';
@@ -90,44 +90,25 @@ export class Resnet50Model implements ServedModel {
     this.stats.pendingGauge = () => this.#scheduler.pending;
   }
 
-  async execute(call: InferCall): Promise<void> {
-    const { request } = call;
-    const input = request.inputs.get('input') as RawTensor;
-    const lease = await this.#scheduler.acquire(request.batchSize, call.signal);
-    let outputs: RawTensor[];
-    let t1: bigint;
-    let t2: bigint;
-    const t0 = process.hrtime.bigint();
-    try {
-      const raw = input.raw;
-      // A Float32Array view needs 4-byte alignment; gRPC buffers usually have it, copy otherwise.
-      const aligned = raw.byteOffset % 4 === 0 ? raw : Buffer.from(raw);
-      const pixels = new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
-      t1 = process.hrtime.bigint();
-      // The GPU time of this execution, given how many executions share the GPU as it starts.
-      this.#gpu.begin();
-      try {
-        await sleep(this.#profile.executionMs(lease.executionBatchSize, this.#scheduler.running));
-      } finally {
-        this.#gpu.end();
-      }
-      const rows = request.batchSize;
-      const logits = resnet50Logits(pixels, rows);
-      t2 = process.hrtime.bigint();
-      outputs = [{ name: 'output', datatype: 'FP32', shape: [rows, RESNET50_CLASSES], raw: Buffer.from(logits.buffer, logits.byteOffset, logits.byteLength) }];
-    } finally {
-      lease.release();
-    }
-    const t3 = process.hrtime.bigint();
-    if (call.signal.aborted) throw call.signal.reason;
-    call.send(inferResponse(this.spec.name, request, outputs), true);
-    this.stats.requestSucceeded({
-      batchSize: request.batchSize,
-      totalNs: process.hrtime.bigint() - call.receivedAt,
-      queueNs: lease.queueNs,
-      computeInputNs: t1 - t0,
-      computeInferNs: t2 - t1,
-      computeOutputNs: t3 - t2,
+  execute(call: InferCall): Promise<void> {
+    const input = call.request.inputs.get('input') as RawTensor;
+    return executeOnInstance(call, { name: this.spec.name, scheduler: this.#scheduler, stats: this.stats }, {
+      decode: () => {
+        // A Float32Array view needs 4-byte alignment; gRPC buffers usually have it, copy otherwise.
+        const raw = input.raw.byteOffset % 4 === 0 ? input.raw : Buffer.from(input.raw);
+        return new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+      },
+      compute: async (pixels, lease) => {
+        // The GPU time of this execution, given how many executions share the GPU as it starts.
+        this.#gpu.begin();
+        try {
+          await sleep(this.#profile.executionMs(lease.executionBatchSize, this.#scheduler.running));
+        } finally {
+          this.#gpu.end();
+        }
+        return resnet50Logits(pixels, call.request.batchSize);
+      },
+      encode: (logits, rows) => [{ name: 'output', datatype: 'FP32', shape: [rows, RESNET50_CLASSES], raw: Buffer.from(logits.buffer, logits.byteOffset, logits.byteLength) }],
     });
   }
 }
