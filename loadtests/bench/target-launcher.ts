@@ -210,7 +210,7 @@ export function switchyardConfig(runtime: SpawnedDevRuntime): Record<string, unk
   // Nothing may shed or queue the 1,000 held streams: admission and per-endpoint limits well above them.
   const roomy = { circuitBreaker: { maxInFlightPerEndpoint: 8192, maxPending: 8192 } };
   return {
-    // info: the ready line is an info log; with the access log off nothing is logged per request.
+    // The default level; with the access log off nothing is logged per request.
     logLevel: 'info',
     limits: { maxInFlight: 8192 },
     telemetry: { accessLog: false, tracing: { enabled: false } },
