@@ -26,7 +26,6 @@ export const METRIC = {
   tritonQueue: 'nv_inference_pending_request_count',
   gpuUtil: 'dcgm_gpu_utilization',
   vllmWaiting: 'vllm_num_requests_waiting',
-  routerInFlight: 'switchyard_endpoint_requests_in_flight',
   /** External metric: the router's in-flight requests summed over a cluster's endpoints (prometheus-adapter externalRules). */
   routerClusterInFlight: 'switchyard_cluster_requests_in_flight',
 } as const;
@@ -458,7 +457,6 @@ class Simulation implements ReplicaHost {
       pod.sample = {
         [METRIC.gpuUtil]: util,
         [pod.replica.kind === 'vision' ? METRIC.tritonQueue : METRIC.vllmWaiting]: queue,
-        [METRIC.routerInFlight]: pod.inFlight,
       };
     }
   }
